@@ -1,0 +1,21 @@
+"""The ``tradeoff`` command: ``tradeoff <area> <verb>``, ``--json`` for machine-readable output."""
+
+from __future__ import annotations
+
+import typer
+
+from tradeoff.cli import admin, bench, demo, events, serve, simulate
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Tradeoff IoT platform")
+serve.register(app)
+demo.register(app)
+simulate.register(app)
+app.add_typer(admin.tenants_app, name="tenants")
+app.add_typer(admin.keys_app, name="keys")
+app.add_typer(admin.users_app, name="users")
+app.add_typer(events.app, name="events")
+app.add_typer(bench.app, name="bench")
+
+
+def main() -> None:
+    app()

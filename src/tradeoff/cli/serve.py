@@ -1,0 +1,48 @@
+"""``tradeoff serve`` and ``tradeoff migrate``."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from tradeoff.cli.common import console, settings
+from tradeoff.platform.db import migrate as migrations
+from tradeoff.platform.logging import configure_logging
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("migrate")(migrate)
+
+
+def migrate(
+    database_url: str = typer.Option(None, help="defaults to TRADEOFF_DATABASE_URL"),
+) -> None:
+    """Apply database migrations (the same on SQLite and PostgreSQL)."""
+    url = database_url or settings().database_url
+    migrations.upgrade(url)
+    console.print(f"[green]database at head[/green] ({_redact(url)})")
+
+
+def serve(
+    host: str = typer.Option(None, help="defaults to TRADEOFF_HOST"),
+    port: int = typer.Option(None, help="defaults to TRADEOFF_PORT"),
+) -> None:
+    """Run the API, dashboard, processors and (when TRADEOFF_MQTT_URL is set) the MQTT transport."""
+    config = settings()
+    configure_logging(config.log_level)
+    uvicorn.run(
+        "tradeoff.server:app_from_env",
+        factory=True,
+        host=host or config.host,
+        port=port or config.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,190 @@
+"""Hands committed events to processors, exactly once per processor.
+
+Each processor has a checkpoint (the last ``seq`` it applied). A worker reads the log after the
+checkpoint, applies a batch and moves the checkpoint **in the same transaction**, so a crash either
+keeps both or neither: restart resumes without loss or double effects. Workers wake on commit
+notifications and also poll, so events committed by another process (CLI import, a second API server)
+are picked up too. A JetStream-backed bus can replace this class; processors do not change.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from tradeoff.core.clock import utcnow
+from tradeoff.core.events import Event
+from tradeoff.platform import metrics
+from tradeoff.platform.db.tables import parked_events, processor_checkpoints
+from tradeoff.platform.eventlog import max_seq, read_events
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+
+class Processor(Protocol):
+    """A subscriber: applies events to its projections inside the transaction it is given."""
+
+    name: str
+    event_types: frozenset[str] | None  # None: every type
+
+    def apply(self, conn: Connection, events: Sequence[Event]) -> None: ...
+
+
+def _load_checkpoint(conn: Connection, name: str) -> int:
+    query = select(processor_checkpoints.c.last_seq).where(processor_checkpoints.c.processor == name)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    value = conn.execute(query).scalar()
+    if value is None:
+        conn.execute(insert(processor_checkpoints).values(processor=name, last_seq=0, updated_at=utcnow()))
+        return 0
+    return int(value)
+
+
+def _save_checkpoint(conn: Connection, name: str, seq: int) -> None:
+    conn.execute(
+        update(processor_checkpoints)
+        .where(processor_checkpoints.c.processor == name)
+        .values(last_seq=seq, updated_at=utcnow())
+    )
+
+
+class ProcessorRunner:
+    """Drives one processor from its checkpoint; safe to run in several processes at once on PostgreSQL."""
+
+    def __init__(self, engine: Engine, processor: Processor, *, batch_size: int = 500) -> None:
+        self.engine = engine
+        self.processor = processor
+        self.batch_size = batch_size
+        self._failures: dict[int, int] = {}
+
+    def run_once(self) -> int:
+        """Apply the next batch; returns how many log entries were consumed (0 when caught up)."""
+        name = self.processor.name
+        try:
+            with self.engine.begin() as conn:
+                checkpoint = _load_checkpoint(conn, name)
+                batch = read_events(conn, after_seq=checkpoint, limit=self.batch_size)
+                if not batch:
+                    return 0
+                wanted = [e for e in batch if self._wants(e)]
+                if wanted:
+                    self.processor.apply(conn, wanted)
+                _save_checkpoint(conn, name, batch[-1].seq)
+            metrics.PROCESSOR_APPLIED.labels(name).inc(len(wanted))
+            self._failures.clear()
+            return len(batch)
+        except Exception:
+            metrics.PROCESSOR_FAILURES.labels(name).inc()
+            log.exception("processor %s failed on a batch; retrying event by event", name)
+            return self._run_singly()
+
+    def _run_singly(self) -> int:
+        """After a batch failure: apply one event per transaction, parking one that keeps failing."""
+        name = self.processor.name
+        with self.engine.begin() as conn:
+            checkpoint = _load_checkpoint(conn, name)
+            batch = read_events(conn, after_seq=checkpoint, limit=1)
+            if not batch:
+                return 0
+            event = batch[0]
+            try:
+                with conn.begin_nested():
+                    if self._wants(event):
+                        self.processor.apply(conn, [event])
+            except Exception as exc:
+                attempts = self._failures.get(event.seq, 0) + 1
+                self._failures[event.seq] = attempts
+                if attempts < MAX_ATTEMPTS:
+                    log.warning("processor %s failed on seq %s (attempt %s)", name, event.seq, attempts)
+                    raise
+                conn.execute(
+                    insert(parked_events).values(
+                        processor=name,
+                        seq=event.seq,
+                        tenant_id=event.tenant_id,
+                        error=f"{type(exc).__name__}: {exc}"[:2000],
+                        parked_at=utcnow(),
+                    )
+                )
+                log.error("processor %s parked seq %s after %s attempts", name, event.seq, attempts)
+            _save_checkpoint(conn, name, event.seq)
+        return 1
+
+    def lag(self) -> int:
+        with self.engine.connect() as conn:
+            return max_seq(conn) - _load_checkpoint(conn, self.processor.name)
+
+    def _wants(self, event: Event) -> bool:
+        types = self.processor.event_types
+        return types is None or event.type in types
+
+
+class InProcessBus:
+    """One worker thread per processor, woken by ``notify`` after commits and by a poll timer."""
+
+    def __init__(self, engine: Engine, *, poll_seconds: float = 1.0) -> None:
+        self.engine = engine
+        self.poll_seconds = poll_seconds
+        self._runners: list[ProcessorRunner] = []
+        self._wakeups: list[threading.Event] = []
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+
+    def register(self, processor: Processor) -> None:
+        if self._threads:
+            raise RuntimeError("register processors before the bus starts")
+        if any(r.processor.name == processor.name for r in self._runners):
+            raise ValueError(f"processor {processor.name!r} registered twice")
+        self._runners.append(ProcessorRunner(self.engine, processor))
+
+    @property
+    def runners(self) -> list[ProcessorRunner]:
+        return list(self._runners)
+
+    def notify(self, _max_seq: int) -> None:
+        for wakeup in self._wakeups:
+            wakeup.set()
+
+    def start(self) -> None:
+        for runner in self._runners:
+            wakeup = threading.Event()
+            thread = threading.Thread(
+                target=self._work,
+                args=(runner, wakeup),
+                name=f"processor-{runner.processor.name}",
+                daemon=True,
+            )
+            self._wakeups.append(wakeup)
+            self._threads.append(thread)
+            thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.notify(0)
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def drain(self) -> None:
+        """Apply everything committed so far, synchronously (CLI import, tests)."""
+        for runner in self._runners:
+            while runner.run_once():
+                pass
+
+    def _work(self, runner: ProcessorRunner, wakeup: threading.Event) -> None:
+        backoff = self.poll_seconds
+        while not self._stopping.is_set():
+            try:
+                while runner.run_once() and not self._stopping.is_set():
+                    pass
+                backoff = self.poll_seconds
+            except Exception:
+                backoff = min(backoff * 2, 30.0)
+            wakeup.wait(timeout=backoff)
+            wakeup.clear()

@@ -1,0 +1,87 @@
+"""Composition root: builds the engine, pipeline and bus once, and lets capabilities plug in.
+
+A capability exposes ``register(platform)`` that adds its decoders, gates, processors and routers;
+``CAPABILITIES`` lists them in dependency order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from fastapi import APIRouter
+from sqlalchemy import Engine
+
+from tradeoff.platform.bus import InProcessBus
+from tradeoff.platform.db.engine import make_engine
+from tradeoff.platform.device_state import DeviceStateProcessor
+from tradeoff.platform.ingest.decoders import DecoderRegistry, default_registry
+from tradeoff.platform.ingest.pipeline import IngestPipeline
+from tradeoff.platform.settings import Settings
+
+
+class Transport(Protocol):
+    """A long-running ingress (MQTT now; file watchers, JetStream later)."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    engine: Engine
+    decoders: DecoderRegistry
+    pipeline: IngestPipeline
+    bus: InProcessBus
+    routers: list[APIRouter] = field(default_factory=list)
+    mqtt: Transport | None = None
+
+    def start(self) -> None:
+        """Start background work: processors, then transports (so nothing waits on a stopped bus)."""
+        self.bus.start()
+        if self.mqtt is not None:
+            self.mqtt.start()
+
+    def close(self) -> None:
+        if self.mqtt is not None:
+            self.mqtt.stop()
+        self.bus.stop()
+        self.engine.dispose()
+
+
+Capability = Callable[[Platform], None]
+
+
+def _platform_capability(platform: Platform) -> None:
+    platform.bus.register(DeviceStateProcessor())
+
+
+CAPABILITIES: list[Capability] = [_platform_capability]
+
+
+def build_platform(settings: Settings) -> Platform:
+    engine = make_engine(settings.database_url)
+    decoders = default_registry(settings.max_batch_events)
+    pipeline = IngestPipeline(engine=engine, decoders=decoders)
+    bus = InProcessBus(engine, poll_seconds=settings.processor_poll_seconds)
+    pipeline.on_commit(bus.notify)
+    platform = Platform(settings=settings, engine=engine, decoders=decoders, pipeline=pipeline, bus=bus)
+    for capability in CAPABILITIES:
+        capability(platform)
+    if settings.mqtt_url:
+        from tradeoff.platform.mqtt import MqttIngestor
+
+        platform.mqtt = MqttIngestor(
+            pipeline=pipeline,
+            url=settings.mqtt_url,
+            client_id=settings.mqtt_client_id,
+            topic_prefix=settings.mqtt_topic_prefix,
+            shared_group=settings.mqtt_shared_group,
+        )
+    return platform

@@ -1,0 +1,67 @@
+"""Request dependencies: the platform container, a DB connection and the authenticated principal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection
+
+from tradeoff.core.errors import Unauthenticated
+from tradeoff.platform.auth import Principal, Role, authenticate_key
+from tradeoff.platform.container import Platform
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def get_conn(platform: PlatformDep) -> Iterator[Connection]:
+    """One transaction per request: committed when the handler returns, rolled back on error."""
+    with platform.engine.begin() as conn:
+        yield conn
+
+
+ConnDep = Annotated[Connection, Depends(get_conn)]
+
+
+def bearer_secret(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() == "bearer" and secret:
+        return secret.strip()
+    key = request.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    raise Unauthenticated("missing API key (Authorization: Bearer <key>)")
+
+
+def get_principal(request: Request, platform: PlatformDep) -> Principal:
+    session_principal = request.scope.get("session_principal")
+    if isinstance(session_principal, Principal) and "authorization" not in request.headers:
+        return session_principal
+    secret = bearer_secret(request)
+    with platform.engine.connect() as conn:
+        return authenticate_key(conn, secret)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def roles(*allowed: Role) -> object:
+    """Dependency that admits only the given roles."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        principal.require(*allowed)
+        return principal
+
+    return Depends(check)
+
+
+READERS = (Role.ADMIN, Role.STAFF)
+WRITERS = (Role.ADMIN, Role.DEVICE, Role.POS)

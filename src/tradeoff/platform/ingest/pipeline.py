@@ -1,0 +1,202 @@
+"""The ingestion pipeline every transport calls: decode → validate → gate → dedup → commit → notify.
+
+Everything a message yields is decided before the single write transaction: accepted events go to the
+log, rejected ones to the dead-letter table, both in the same commit. The caller acknowledges only after
+``ingest`` returns, i.e. after that commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine
+
+from tradeoff.core.clock import Clock, SystemClock
+from tradeoff.core.errors import InvalidInput
+from tradeoff.core.events import EventIn
+from tradeoff.platform import metrics
+from tradeoff.platform.eventlog import add_dead_letters, append_events, append_transaction
+from tradeoff.platform.ingest.decoders import DecoderRegistry
+from tradeoff.platform.ingest.gates import IngressGate
+from tradeoff.platform.ingest.message import Candidate, IngestReport, ItemResult, RawMessage
+from tradeoff.platform.ingest.validation import validate_event
+
+log = logging.getLogger(__name__)
+
+CommitListener = Callable[[int], None]
+
+
+class MessageRejected(InvalidInput):
+    """The whole message was unreadable; it is already in the dead-letter table."""
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        decoders: DecoderRegistry,
+        gates: Sequence[IngressGate] = (),
+        clock: Clock | None = None,
+    ) -> None:
+        self.engine = engine
+        self.decoders = decoders
+        self.gates = list(gates)
+        self.clock = clock or SystemClock()
+        self._listeners: list[CommitListener] = []
+
+    def on_commit(self, listener: CommitListener) -> None:
+        """Call ``listener(max_seq)`` after each commit that appended events (wakes processors)."""
+        self._listeners.append(listener)
+
+    def add_gate(self, gate: IngressGate) -> None:
+        self.gates.append(gate)
+
+    def dead_letter(self, message: RawMessage, *, code: str, reason: str) -> None:
+        """Store a message no decoder may see (e.g. addressed to an unknown tenant) with its reason."""
+        with append_transaction(self.engine) as conn:
+            add_dead_letters(conn, [_dead_letter(message, message.body, code, reason)])
+        metrics.DEAD_LETTERS.labels(message.transport).inc()
+
+    def ingest(self, message: RawMessage, *, decoder: str) -> IngestReport:
+        """Ingest one message; raises ``MessageRejected`` (after dead-lettering it) if undecodable."""
+        report = self.ingest_many([message], decoder=decoder)[0]
+        assert report is not None  # an undecodable single message raises instead
+        return report
+
+    def ingest_many(self, messages: Sequence[RawMessage], *, decoder: str) -> list[IngestReport | None]:
+        """Ingest several messages in one transaction (MQTT batching). ``None`` marks an undecodable one."""
+        chosen = self.decoders.get(decoder)
+        rows: list[dict[str, Any]] = []
+        dead: list[dict[str, Any]] = []
+        plans: list[list[tuple[str, Any]] | None] = []
+        first_error: InvalidInput | None = None
+        for message in messages:
+            try:
+                candidates = chosen.decode(message)
+            except InvalidInput as exc:
+                dead.append(_dead_letter(message, message.body, "undecodable", exc.message))
+                plans.append(None)
+                first_error = first_error or exc
+                continue
+            plans.append(self._plan(message, candidates, rows, dead))
+        inserted: dict[str, int] = {}
+        with append_transaction(self.engine) as conn:
+            inserted = append_events(conn, _first_of_each_id(rows))
+            add_dead_letters(conn, dead)
+        if inserted:
+            top = max(inserted.values())
+            for listener in self._listeners:
+                listener(top)
+        reports = [None if plan is None else _report(plan, inserted) for plan in plans]
+        _count(messages[0].transport if messages else "http", reports, len(dead))
+        if len(messages) == 1 and first_error is not None:
+            raise MessageRejected(first_error.field, first_error.reason)
+        return reports
+
+    def _plan(
+        self,
+        message: RawMessage,
+        candidates: list[Candidate],
+        rows: list[dict[str, Any]],
+        dead: list[dict[str, Any]],
+    ) -> list[tuple[str, Any]]:
+        """Decide each candidate's fate; appends to ``rows``/``dead``, returns per-item outcomes."""
+        plan: list[tuple[str, Any]] = []
+        for candidate in candidates:
+            try:
+                event = validate_event(candidate.data, bound_source=message.source)
+                gated = self._gate(message.tenant_id, event)
+            except InvalidInput as exc:
+                raw = candidate.raw if candidate.raw is not None else _dump(candidate.data)
+                dead.append(_dead_letter(message, raw, "invalid_event", exc.message))
+                plan.append(("rejected", exc))
+                continue
+            if gated is None:
+                plan.append(("dropped", event.event_id))
+                continue
+            rows.append(_row(message, gated))
+            plan.append(("pending", gated.event_id))
+        return plan
+
+    def _gate(self, tenant_id: str, event: EventIn) -> EventIn | None:
+        for gate in self.gates:
+            gated = gate.check(tenant_id=tenant_id, event=event)
+            if gated is None:
+                return None
+            event = gated
+        return event
+
+
+def _first_of_each_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for row in rows:
+        key = (row["tenant_id"], row["event_id"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(row)
+    return unique
+
+
+def _report(plan: list[tuple[str, Any]], inserted: dict[str, int]) -> IngestReport:
+    items: list[ItemResult] = []
+    claimed: set[str] = set()
+    for index, (status, value) in enumerate(plan):
+        if status == "rejected":
+            items.append(ItemResult(index, "rejected", field=value.field, reason=value.reason))
+        elif status == "dropped":
+            items.append(ItemResult(index, "dropped", event_id=value, reason="not consented"))
+        elif value in inserted and value not in claimed:
+            claimed.add(value)
+            items.append(ItemResult(index, "accepted", event_id=value, seq=inserted[value]))
+        else:
+            items.append(ItemResult(index, "duplicate", event_id=value))
+    return IngestReport(items)
+
+
+def _row(message: RawMessage, event: EventIn) -> dict[str, Any]:
+    return {
+        "tenant_id": message.tenant_id,
+        "event_id": event.event_id,
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "source": event.source,
+        "occurred_at": event.occurred_at,
+        "received_at": message.received_at,
+        "transport": message.transport,
+        "payload": event.payload,
+    }
+
+
+def _dead_letter(message: RawMessage, raw: bytes, code: str, reason: str) -> dict[str, Any]:
+    return {
+        "tenant_id": message.tenant_id or None,
+        "transport": message.transport,
+        "source": message.source,
+        "reason_code": code,
+        "reason": reason,
+        "raw": raw,
+        "received_at": message.received_at,
+    }
+
+
+def _dump(data: Any) -> bytes:
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return repr(data).encode()
+
+
+def _count(transport: str, reports: list[IngestReport | None], dead: int) -> None:
+    for report in reports:
+        if report is None:
+            continue
+        metrics.EVENTS.labels(transport, "accepted").inc(report.count("accepted"))
+        metrics.EVENTS.labels(transport, "duplicate").inc(report.count("duplicate"))
+        metrics.EVENTS.labels(transport, "rejected").inc(report.count("rejected"))
+        metrics.EVENTS.labels(transport, "dropped").inc(report.count("dropped"))
+    metrics.DEAD_LETTERS.labels(transport).inc(dead)

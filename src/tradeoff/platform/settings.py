@@ -1,0 +1,42 @@
+"""Configuration from ``TRADEOFF_*`` environment variables, with defaults that run on a bare laptop."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRADEOFF_", env_file=None, extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/tradeoff.db",
+        description="SQLAlchemy URL; sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    mqtt_url: str = Field(default="", description="mqtt://host:port; empty disables the MQTT transport")
+    mqtt_client_id: str = Field(
+        default="tradeoff-ingest", description="stable id: the broker keeps our session"
+    )
+    mqtt_topic_prefix: str = "tradeoff"
+    mqtt_shared_group: str = Field(
+        default="", description="MQTT 5 shared-subscription group for several servers"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = Field(
+        default="", description="signs dashboard sessions; generated into var/ when empty"
+    )
+    var_dir: Path = Path("var")
+    log_level: str = "INFO"
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_batch_events: int = 5000
+    processor_poll_seconds: float = 1.0
+    require_services: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
