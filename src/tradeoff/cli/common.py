@@ -13,7 +13,7 @@ from rich.console import Console
 from sqlalchemy import Connection, Engine
 
 from tradeoff.core.errors import TradeoffError
-from tradeoff.platform.db.engine import make_engine
+from tradeoff.platform.db.engine import make_engine, write_transaction
 from tradeoff.platform.settings import Settings
 
 console = Console()
@@ -37,7 +37,7 @@ def engine_scope(url: str | None = None) -> Iterator[Engine]:
 def transaction(url: str | None = None) -> Iterator[Connection]:
     """A committed transaction; domain errors become a one-line message and exit code 1."""
     try:
-        with engine_scope(url) as engine, engine.begin() as conn:
+        with engine_scope(url) as engine, write_transaction(engine) as conn:
             yield conn
     except TradeoffError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}")

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from tradeoff.core.clock import utcnow
 from tradeoff.core.events import Event
 from tradeoff.platform import metrics
+from tradeoff.platform.db.engine import write_transaction
 from tradeoff.platform.db.tables import parked_events, processor_checkpoints
 from tradeoff.platform.eventlog import max_seq, read_events
 
@@ -68,7 +69,7 @@ class ProcessorRunner:
         """Apply the next batch; returns how many log entries were consumed (0 when caught up)."""
         name = self.processor.name
         try:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 checkpoint = _load_checkpoint(conn, name)
                 batch = read_events(conn, after_seq=checkpoint, limit=self.batch_size)
                 if not batch:
@@ -88,7 +89,7 @@ class ProcessorRunner:
     def _run_singly(self) -> int:
         """After a batch failure: apply one event per transaction, parking one that keeps failing."""
         name = self.processor.name
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             checkpoint = _load_checkpoint(conn, name)
             batch = read_events(conn, after_seq=checkpoint, limit=1)
             if not batch:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tradeoff.core.events import Event
+from tradeoff.platform.db.engine import write_transaction
 from tradeoff.platform.db.tables import dead_letters, events
 
 _APPEND_LOCK_KEY = 0x7472616465  # "trade"
@@ -26,7 +27,7 @@ _sqlite_lock = threading.Lock()
 def append_transaction(engine: Engine) -> Iterator[Connection]:
     """A write transaction that holds the log's append lock until commit."""
     if engine.dialect.name == "sqlite":
-        with _sqlite_lock, engine.begin() as conn:
+        with _sqlite_lock, write_transaction(engine) as conn:
             yield conn
     else:
         with engine.begin() as conn:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+
+_WRITE_OPTION = "tradeoff_write"
 
 
 def _json_dumps(value: Any) -> str:
@@ -55,7 +60,19 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        mode = "IMMEDIATE" if conn.get_execution_options().get(_WRITE_OPTION) else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write. On SQLite it takes the write lock up front (BEGIN IMMEDIATE,
+    waiting up to busy_timeout): a deferred transaction that reads and then writes fails at once with
+    SQLITE_BUSY when another connection committed in between. Reads use plain ``engine.connect()``."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 def is_postgres(engine: Engine) -> bool:

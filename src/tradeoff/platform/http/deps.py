@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from tradeoff.core.errors import Unauthenticated
 from tradeoff.platform.auth import Principal, Role, authenticate_key
 from tradeoff.platform.container import Platform
+from tradeoff.platform.db.engine import write_transaction
 
 
 def get_platform(request: Request) -> Platform:
@@ -21,10 +22,14 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_conn(platform: PlatformDep) -> Iterator[Connection]:
+def get_conn(request: Request, platform: PlatformDep) -> Iterator[Connection]:
     """One transaction per request: committed when the handler returns, rolled back on error."""
-    with platform.engine.begin() as conn:
-        yield conn
+    if request.method in ("GET", "HEAD"):
+        with platform.engine.begin() as conn:
+            yield conn
+    else:
+        with write_transaction(platform.engine) as conn:
+            yield conn
 
 
 ConnDep = Annotated[Connection, Depends(get_conn)]

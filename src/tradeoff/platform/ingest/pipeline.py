@@ -91,7 +91,8 @@ class IngestPipeline:
             top = max(inserted.values())
             for listener in self._listeners:
                 listener(top)
-        reports = [None if plan is None else _report(plan, inserted) for plan in plans]
+        claimed: set[str] = set()  # an id inserted once is 'accepted' once, 'duplicate' after
+        reports = [None if plan is None else _report(plan, inserted, claimed) for plan in plans]
         _count(messages[0].transport if messages else "http", reports, len(dead))
         if len(messages) == 1 and first_error is not None:
             raise MessageRejected(first_error.field, first_error.reason)
@@ -142,9 +143,8 @@ def _first_of_each_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return unique
 
 
-def _report(plan: list[tuple[str, Any]], inserted: dict[str, int]) -> IngestReport:
+def _report(plan: list[tuple[str, Any]], inserted: dict[str, int], claimed: set[str]) -> IngestReport:
     items: list[ItemResult] = []
-    claimed: set[str] = set()
     for index, (status, value) in enumerate(plan):
         if status == "rejected":
             items.append(ItemResult(index, "rejected", field=value.field, reason=value.reason))

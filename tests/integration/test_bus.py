@@ -1,0 +1,151 @@
+"""Processors see every committed event exactly once, across failures and restarts."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, func, insert, select
+
+from tradeoff.core.events import Event
+from tradeoff.platform import tenancy
+from tradeoff.platform.bus import InProcessBus, ProcessorRunner
+from tradeoff.platform.db.tables import parked_events
+from tradeoff.platform.device_state import DeviceStateProcessor, list_device_status
+from tradeoff.platform.ingest.decoders import default_registry
+from tradeoff.platform.ingest.message import RawMessage
+from tradeoff.platform.ingest.pipeline import IngestPipeline
+
+NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
+effects_meta = MetaData()
+effects = Table("test_effects", effects_meta, Column("event_id", String(128)), Column("n", Integer))
+
+
+class Recorder:
+    """A processor whose effect is a row per event; can be told to fail."""
+
+    name = "recorder"
+    event_types: frozenset[str] | None = frozenset({"device.heartbeat"})
+
+    def __init__(self, fail_on: set[str] | None = None, fail_times: int = 10**9) -> None:
+        self.fail_on = fail_on or set()
+        self.fail_times = fail_times
+        self.calls = 0
+
+    def apply(self, conn: Connection, events: Sequence[Event]) -> None:
+        for event in events:  # effects written one by one, so a late failure must roll earlier ones back
+            if event.event_id in self.fail_on and self.fail_times > 0:
+                self.fail_times -= 1
+                raise RuntimeError(f"cannot handle {event.event_id}")
+            conn.execute(insert(effects).values(event_id=event.event_id, n=1))
+        self.calls += 1
+
+
+@pytest.fixture
+def setup(engine: Engine) -> tuple[IngestPipeline, str]:
+    effects_meta.create_all(engine)
+    with engine.begin() as conn:
+        tenant_id = tenancy.create_tenant(conn, slug="acme", name="Acme").id
+    return IngestPipeline(engine=engine, decoders=default_registry(1000)), tenant_id
+
+
+def send(pipeline: IngestPipeline, tenant_id: str, ids: list[str], type_: str = "device.heartbeat") -> None:
+    items: list[dict[str, Any]] = [
+        {"event_id": i, "type": type_, "occurred_at": "2026-11-29T11:00:00Z", "source": "gw-1"} for i in ids
+    ]
+    body = orjson.dumps({"events": items})
+    pipeline.ingest(RawMessage(body=body, transport="http", tenant_id=tenant_id, received_at=NOW), decoder="json-batch")
+
+
+def effect_ids(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.scalars(select(effects.c.event_id).order_by(effects.c.event_id)))
+
+
+def test_resume_after_restart_applies_each_event_once(engine: Engine, setup: tuple[IngestPipeline, str]) -> None:
+    pipeline, tenant_id = setup
+    send(pipeline, tenant_id, [f"e{i:03}" for i in range(30)])
+    send(pipeline, tenant_id, ["other-type"], type_="device.telemetry")
+    first = ProcessorRunner(engine, Recorder(), batch_size=7)
+    first.run_once()
+    first.run_once()
+    restarted = ProcessorRunner(engine, Recorder(), batch_size=7)  # a new process: state only in the DB
+    while restarted.run_once():
+        pass
+    assert effect_ids(engine) == [f"e{i:03}" for i in range(30)]
+    assert restarted.lag() == 0
+
+
+def test_failed_batch_rolls_back_effects_and_checkpoint(engine: Engine, setup: tuple[IngestPipeline, str]) -> None:
+    pipeline, tenant_id = setup
+    send(pipeline, tenant_id, ["a", "b", "c"])
+    runner = ProcessorRunner(engine, Recorder(fail_on={"b"}, fail_times=2))
+    assert runner.run_once() == 1  # the batch [a, b, c] fails and rolls back; then "a" alone is applied
+    assert effect_ids(engine) == ["a"]
+    while runner.run_once():  # [b, c] fails once more, then b alone succeeds
+        pass
+    assert effect_ids(engine) == ["a", "b", "c"]
+
+
+def test_poison_event_is_parked_not_blocking(engine: Engine, setup: tuple[IngestPipeline, str]) -> None:
+    pipeline, tenant_id = setup
+    send(pipeline, tenant_id, ["a", "poison", "c"])
+    runner = ProcessorRunner(engine, Recorder(fail_on={"poison"}))
+    for _ in range(10):
+        try:
+            if not runner.run_once():
+                break
+        except RuntimeError:
+            continue
+    assert effect_ids(engine) == ["a", "c"]
+    with engine.connect() as conn:
+        parked = conn.execute(select(parked_events)).one()
+    assert parked.processor == "recorder" and "cannot handle poison" in parked.error
+
+
+def test_bus_threads_apply_device_state(engine: Engine, setup: tuple[IngestPipeline, str]) -> None:
+    pipeline, tenant_id = setup
+    bus = InProcessBus(engine, poll_seconds=0.05)
+    bus.register(DeviceStateProcessor())
+    pipeline.on_commit(bus.notify)
+    bus.start()
+    try:
+        send(pipeline, tenant_id, ["h1", "h2"])
+        send(pipeline, tenant_id, ["t1"], type_="device.telemetry")
+        send(pipeline, tenant_id, ["h1"])  # duplicate: counted once
+        deadline = datetime.now(UTC).timestamp() + 10
+        while datetime.now(UTC).timestamp() < deadline:
+            with engine.connect() as conn:
+                status = list_device_status(conn, tenant_id=tenant_id)
+            if status and status[0].events_count == 3:
+                break
+        assert [(s.source, s.events_count) for s in status] == [("gw-1", 3)]
+    finally:
+        bus.stop()
+
+
+def test_registering_twice_or_late_is_refused(engine: Engine) -> None:
+    bus = InProcessBus(engine)
+    bus.register(DeviceStateProcessor())
+    with pytest.raises(ValueError, match="twice"):
+        bus.register(DeviceStateProcessor())
+    bus.start()
+    try:
+        with pytest.raises(RuntimeError, match="before"):
+            bus.register(Recorder())
+    finally:
+        bus.stop()
+
+
+def test_device_state_counts_add_up(engine: Engine, setup: tuple[IngestPipeline, str]) -> None:
+    pipeline, tenant_id = setup
+    send(pipeline, tenant_id, [f"x{i}" for i in range(5)])
+    runner = ProcessorRunner(engine, DeviceStateProcessor(), batch_size=2)
+    while runner.run_once():
+        pass
+    with engine.connect() as conn:
+        [status] = list_device_status(conn, tenant_id=tenant_id)
+        total = conn.execute(select(func.count()).select_from(effects)).scalar_one()
+    assert status.events_count == 5 and total == 0
+    assert status.last_seen_at == datetime(2026, 11, 29, 11, tzinfo=UTC)
