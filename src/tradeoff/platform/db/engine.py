@@ -12,7 +12,6 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-
 _WRITE_OPTION = "tradeoff_write"
 
 
