@@ -82,9 +82,7 @@ def private_mosquitto(max_queued: int = 0) -> Iterator[int]:
             f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
             f"max_queued_messages {max_queued}\nmax_inflight_messages 0\n"
         )
-        proc = subprocess.Popen(
-            [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 10
             while not port_open("127.0.0.1", port):
