@@ -64,9 +64,7 @@ def _flush(pipeline: IngestPipeline, tenant_id: str, lines: list[bytes], totals:
     if not lines:
         return
     now = utcnow()
-    messages = [
-        RawMessage(body=line, transport="file", tenant_id=tenant_id, received_at=now) for line in lines
-    ]
+    messages = [RawMessage(body=line, transport="file", tenant_id=tenant_id, received_at=now) for line in lines]
     for report in pipeline.ingest_many(messages, decoder="json"):
         if report is None:
             totals["rejected"] += 1

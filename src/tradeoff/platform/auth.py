@@ -124,9 +124,7 @@ def authenticate_key(conn: Connection, secret: str) -> Principal:
         raise Unauthenticated("unknown API key")
     if row.revoked_at is not None:
         raise Unauthenticated("API key revoked")
-    return Principal(
-        tenant_id=row.tenant_id, role=Role(row.role), key_id=row.id, device_external_id=row.external_id
-    )
+    return Principal(tenant_id=row.tenant_id, role=Role(row.role), key_id=row.id, device_external_id=row.external_id)
 
 
 def hash_password(password: str) -> str:
@@ -138,9 +136,7 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, stored: str) -> bool:
     try:
         _, n, r, p, salt_hex, digest_hex = stored.split("$")
-        digest = hashlib.scrypt(
-            password.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=32
-        )
+        digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=32)
     except ValueError:
         return False
     return hmac.compare_digest(digest.hex(), digest_hex)

@@ -17,18 +17,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; sqlite:///path or postgresql+psycopg://user@host/db",
     )
     mqtt_url: str = Field(default="", description="mqtt://host:port; empty disables the MQTT transport")
-    mqtt_client_id: str = Field(
-        default="tradeoff-ingest", description="stable id: the broker keeps our session"
-    )
+    mqtt_client_id: str = Field(default="tradeoff-ingest", description="stable id: the broker keeps our session")
     mqtt_topic_prefix: str = "tradeoff"
-    mqtt_shared_group: str = Field(
-        default="", description="MQTT 5 shared-subscription group for several servers"
-    )
+    mqtt_shared_group: str = Field(default="", description="MQTT 5 shared-subscription group for several servers")
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: str = Field(
-        default="", description="signs dashboard sessions; generated into var/ when empty"
-    )
+    secret_key: str = Field(default="", description="signs dashboard sessions; generated into var/ when empty")
     var_dir: Path = Path("var")
     log_level: str = "INFO"
     max_body_bytes: int = 4 * 1024 * 1024

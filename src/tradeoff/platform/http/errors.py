@@ -26,9 +26,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError) -> JsonResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         field = ".".join(str(part) for part in first["loc"] if part != "body") or "body"
-        body = error_body(
-            "invalid_input", f"{field}: {first['msg']}", {"field": field, "reason": first["msg"]}
-        )
+        body = error_body("invalid_input", f"{field}: {first['msg']}", {"field": field, "reason": first["msg"]})
         return JsonResponse(body, 422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -62,9 +62,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
         }
     },
     responses={
-        200: {
-            "description": "Every item has a status: accepted, duplicate, rejected (with field and reason)"
-        },
+        200: {"description": "Every item has a status: accepted, duplicate, rejected (with field and reason)"},
         413: {"description": "Body or batch too large"},
         422: {"description": "The body is not a readable batch; it was dead-lettered"},
     },
@@ -73,9 +71,7 @@ async def ingest_events(
     request: Request,
     platform: PlatformDep,
     principal: Annotated[Principal, roles(*WRITERS)],
-    format: Annotated[
-        str, Query(description="decoder name; json-batch is the canonical envelope")
-    ] = "json-batch",
+    format: Annotated[str, Query(description="decoder name; json-batch is the canonical envelope")] = "json-batch",
 ) -> JsonResponse:
     """Committed before the response is sent: a 200 means every accepted item is durable."""
     started = time.perf_counter()
@@ -154,9 +150,7 @@ async def event_stream(
 
 
 @router.get("/{event_id}", summary="One event by its idempotency key")
-def get_one_event(
-    conn: ConnDep, principal: Annotated[Principal, roles(*READERS)], event_id: str
-) -> dict[str, Any]:
+def get_one_event(conn: ConnDep, principal: Annotated[Principal, roles(*READERS)], event_id: str) -> dict[str, Any]:
     event = get_event(conn, tenant_id=principal.tenant_id, event_id=event_id)
     if event is None:
         raise NotFound(f"event {event_id!r} not found in this tenant")

@@ -38,9 +38,7 @@ async def readyz(platform: PlatformDep) -> JsonResponse:
     if ingestor is not None:
         checks["mqtt"] = "ok" if ingestor.connected else "disconnected"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
-    )
+    return JsonResponse({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

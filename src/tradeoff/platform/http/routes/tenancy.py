@@ -49,9 +49,7 @@ def list_sites(conn: ConnDep, principal: Reader) -> dict[str, Any]:
 
 
 @router.post("/sites", status_code=status.HTTP_201_CREATED)
-def create_site(
-    conn: ConnDep, principal: Annotated[Principal, roles(*READERS)], body: SiteIn
-) -> dict[str, Any]:
+def create_site(conn: ConnDep, principal: Annotated[Principal, roles(*READERS)], body: SiteIn) -> dict[str, Any]:
     site = tenancy.create_site(conn, tenant_id=principal.tenant_id, **body.model_dump())
     return asdict(site)
 

@@ -21,9 +21,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "dead_letters",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("tenant_id", sa.String(length=32), nullable=True),
         sa.Column("transport", sa.String(length=16), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=True),
@@ -48,9 +46,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "events",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("tenant_id", sa.String(length=32), nullable=False),
         sa.Column("event_id", sa.String(length=128), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=False),
