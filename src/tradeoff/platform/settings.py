@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = Field(default="", description="signs dashboard sessions; generated into var/ when empty")
+    secure_cookies: bool = Field(default=False, description="mark the session cookie Secure (behind TLS)")
     var_dir: Path = Path("var")
     log_level: str = "INFO"
     max_body_bytes: int = 4 * 1024 * 1024

@@ -43,7 +43,7 @@ def install_dashboard(app: FastAPI, platform: Platform) -> None:
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
         same_site="lax",
-        https_only=False,
+        https_only=platform.settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
