@@ -1,11 +1,156 @@
-"""``tradeoff demo``: being built."""
+"""``tradeoff demo``: migrate, seed the demo tenant, serve the platform and feed it with the simulator.
+
+The server runs in a thread and the simulator in another; the main thread only waits for Ctrl-C (or
+SIGTERM) and then stops the simulator first, the server second, so no event is cut off mid-request.
+"""
 
 from __future__ import annotations
 
-import typer
+import logging
+import signal
+import threading
+from types import FrameType
 
-app = typer.Typer(no_args_is_help=True, help="demo")
+import typer
+import uvicorn
+from rich.panel import Panel
+from rich.table import Table
+
+from tradeoff.cli.common import console, err_console, settings, transaction
+from tradeoff.platform.db import migrate as migrations
+from tradeoff.platform.logging import configure_logging
+from tradeoff.platform.settings import Settings
+from tradeoff.server import create_server_app
+from tradeoff.sim.runner import Simulator
+from tradeoff.sim.seed import Credentials, seed_world
+from tradeoff.sim.session import SimOptions, build_simulator
+from tradeoff.sim.transports import wait_until_ready
+from tradeoff.sim.world import World, demo_world
+
+log = logging.getLogger(__name__)
 
 
 def register(root: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add ``demo`` to the root app."""
+    root.command("demo")(demo)
+
+
+def demo(
+    port: int | None = typer.Option(None, help="defaults to TRADEOFF_PORT (8000)"),
+    host: str | None = typer.Option(None, help="defaults to TRADEOFF_HOST (127.0.0.1)"),
+    speed: float = typer.Option(1.0, min=0.001, help="simulated seconds per real second"),
+    seed: int | None = typer.Option(None, help="simulator random seed"),
+    no_simulator: bool = typer.Option(False, "--no-simulator", help="serve only; no simulated devices"),
+) -> None:
+    """Run the whole platform locally with a seeded demo tenant and simulated devices."""
+    config = settings()
+    config = config.model_copy(update={"port": port or config.port, "host": host or config.host})
+    configure_logging(config.log_level)
+    migrations.upgrade(config.database_url)
+    world = demo_world()
+    with transaction(config.database_url) as conn:
+        credentials = seed_world(conn, world)
+    local_host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
+    base_url = f"http://{local_host}:{config.port}"
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_server_app(config),
+            host=config.host,
+            port=config.port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+    )
+    stop = threading.Event()
+    _on_signals(stop)
+    server_thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    server_thread.start()
+    if not _wait_started(server, server_thread):
+        err_console.print(f"[red]error:[/red] the server did not start on {config.host}:{config.port}")
+        raise typer.Exit(1)
+    wait_until_ready(base_url, timeout=10, path="/healthz")
+    if config.mqtt_url and not wait_until_ready(base_url, timeout=10):
+        log.warning("the platform is not ready yet: is the MQTT broker at TRADEOFF_MQTT_URL reachable?")
+
+    simulator = None if no_simulator else _simulator(world, credentials, base_url, config, speed, seed)
+    sim_thread = threading.Thread(target=simulator.run, name="simulator", daemon=True) if simulator else None
+    if sim_thread is not None:
+        sim_thread.start()
+    console.print(_banner(base_url, credentials, world, simulator))
+    console.print(
+        f'try: curl -H "Authorization: Bearer {credentials.admin_key}" "{base_url}/v1/events?limit=5"',
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
+    )
+    try:
+        while not stop.wait(0.5) and server_thread.is_alive():
+            pass
+    finally:
+        console.print("stopping…")
+        if simulator is not None and sim_thread is not None:
+            simulator.stop()
+            sim_thread.join(timeout=15)
+            simulator.close()
+            console.print(f"the simulator sent {simulator.summary()['events']} events")
+        server.should_exit = True
+        server_thread.join(timeout=15)
+
+
+def _on_signals(stop: threading.Event) -> None:
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt  # a second Ctrl-C: stop waiting
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread, timeout: float = 30.0) -> bool:
+    waited = 0.0
+    while not server.started:
+        if not thread.is_alive() or waited >= timeout:
+            return False
+        thread.join(0.05)
+        waited += 0.05
+    return True
+
+
+def _simulator(
+    world: World, credentials: Credentials, base_url: str, config: Settings, speed: float, seed: int | None
+) -> Simulator:
+    options = SimOptions(speed=speed, seed=seed, topic_prefix=config.mqtt_topic_prefix)
+    try:
+        mqtt_url = config.mqtt_url or None
+        simulator = build_simulator(world, credentials, base_url=base_url, mqtt_url=mqtt_url, options=options)
+    except (ConnectionError, OSError) as exc:
+        log.warning("MQTT unavailable (%s); simulating over HTTP only", exc)
+        simulator = build_simulator(world, credentials, base_url=base_url, options=options)
+    return simulator
+
+
+def _banner(base_url: str, credentials: Credentials, world: World, simulator: Simulator | None) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("Dashboard", f"{base_url}/")
+    if credentials.username:
+        grid.add_row("Login", f"{credentials.username} / {credentials.password}   [dim](local demo only)[/dim]")
+    else:
+        grid.add_row("Login", "[yellow]user 'demo' exists with another password[/yellow]")
+    grid.add_row("Admin API key", credentials.admin_key or "")
+    grid.add_row("API docs", f"{base_url}/docs")
+    grid.add_row("Tenant", f"{credentials.tenant_slug} ({len(world.devices)} devices, {len(world.sites)} sites)")
+    if simulator is None:
+        grid.add_row("Simulator", "off")
+    else:
+        by_transport: dict[str, int] = {}
+        for device in world.devices:
+            transport = simulator.transport_for(device.external_id)
+            by_transport[transport] = by_transport.get(transport, 0) + 1
+        split = ", ".join(f"{n} over {name.upper()}" for name, n in sorted(by_transport.items()))
+        grid.add_row("Simulator", f"{split} · {simulator.clock.speed:g}× real time")
+    return Panel(grid, title="Tradeoff demo is running — Ctrl-C to stop", border_style="green", expand=False)
