@@ -184,6 +184,7 @@ class InProcessBus:
             try:
                 while runner.run_once() and not self._stopping.is_set():
                     pass
+                metrics.PROCESSOR_LAG.labels(runner.processor.name).set(runner.lag())
                 backoff = self.poll_seconds
             except Exception:
                 backoff = min(backoff * 2, 30.0)
