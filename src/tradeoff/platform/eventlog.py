@@ -1,8 +1,12 @@
 """The event log: append-only, deduplicated by (tenant_id, event_id), ordered by ``seq``.
 
-Appends are serialized (a process lock on SQLite, an advisory transaction lock on PostgreSQL) so that
-``seq`` order equals commit order; processors tailing ``seq > checkpoint`` can then never skip an event
-that commits late.
+Appends are serialized (a process lock and ``BEGIN IMMEDIATE`` on SQLite, an advisory transaction lock on
+PostgreSQL) so that ``seq`` order equals commit order; processors tailing ``seq > checkpoint`` can then
+never skip an event that commits late.
+
+``append_events`` is the ingest hot path: it hands the driver one executemany of pre-converted tuples
+(converted by the columns' own SQLAlchemy bind processors, so stored values are identical to a Core
+insert) instead of letting Core render a multi-row ``INSERT … RETURNING`` per batch.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, text
@@ -51,6 +57,42 @@ def append_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str,
 def add_dead_letters(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         conn.execute(insert(dead_letters), list(rows))
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    received_at: datetime
+    transport: str
+    source: str | None
+    reason_code: str
+    reason: str
+    raw: bytes
+
+    @property
+    def raw_text(self) -> str:
+        return self.raw.decode("utf-8", errors="replace")
+
+
+def recent_dead_letters(conn: Connection, *, tenant_id: str, limit: int) -> list[DeadLetter]:
+    query = (
+        select(dead_letters)
+        .where(dead_letters.c.tenant_id == tenant_id)
+        .order_by(dead_letters.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        DeadLetter(
+            id=row.id,
+            received_at=row.received_at,
+            transport=row.transport,
+            source=row.source,
+            reason_code=row.reason_code,
+            reason=row.reason,
+            raw=bytes(row.raw),
+        )
+        for row in conn.execute(query)
+    ]
 
 
 def row_to_event(row: Any) -> Event:

@@ -47,18 +47,6 @@ class DeviceRow:
         return "online" if self.online else "offline"
 
 
-@dataclass(frozen=True, slots=True)
-class DeadLetterRow:
-    id: int
-    received_at: datetime
-    transport: str
-    source: str | None
-    reason_code: str
-    reason: str
-    raw_preview: str
-    raw_size: int
-
-
 def _count(conn: Connection, table: Table, *where: ColumnElement[bool]) -> int:
     return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
@@ -131,25 +119,3 @@ def recent_events(conn: Connection, *, tenant_id: str, up_to_seq: int, limit: in
         .limit(limit)
     )
     return [row_to_event(row) for row in conn.execute(query)]
-
-
-def recent_dead_letters(conn: Connection, *, tenant_id: str, limit: int = 100) -> list[DeadLetterRow]:
-    query = (
-        select(dead_letters)
-        .where(dead_letters.c.tenant_id == tenant_id)
-        .order_by(dead_letters.c.id.desc())
-        .limit(limit)
-    )
-    return [
-        DeadLetterRow(
-            id=row.id,
-            received_at=row.received_at,
-            transport=row.transport,
-            source=row.source,
-            reason_code=row.reason_code,
-            reason=row.reason,
-            raw_preview=bytes(row.raw[:2000]).decode("utf-8", errors="replace"),
-            raw_size=len(row.raw),
-        )
-        for row in conn.execute(query)
-    ]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
 from tradeoff.core.clock import utcnow
+from tradeoff.platform.eventlog import recent_dead_letters
 from tradeoff.platform.http.deps import ConnDep
 from tradeoff.web import queries
 from tradeoff.web.render import AdminDep, UserDep, render
@@ -47,5 +48,5 @@ def events_page(request: Request, user: UserDep, conn: ConnDep) -> HTMLResponse:
 
 @router.get("/dead-letters", response_class=HTMLResponse)
 def dead_letters_page(request: Request, user: AdminDep, conn: ConnDep) -> HTMLResponse:
-    rows = queries.recent_dead_letters(conn, tenant_id=user.tenant_id)
+    rows = recent_dead_letters(conn, tenant_id=user.tenant_id, limit=100)
     return render(request, "dead_letters.html", {"title": "Dead letters", "dead_letters": rows})
