@@ -22,7 +22,9 @@ def all_metadata() -> MetaData:
     for package_name in STORAGE_PACKAGES:
         try:
             package = importlib.import_module(f"tradeoff.{package_name}")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tradeoff.{package_name}":
+                raise  # the package exists but something it imports does not
             continue
         for module in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
             if module.name.rsplit(".", 1)[-1] == "store":
