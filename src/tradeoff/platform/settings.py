@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="", description="signs dashboard sessions; generated into var/ when empty")
     secure_cookies: bool = Field(default=False, description="mark the session cookie Secure (behind TLS)")
     var_dir: Path = Path("var")
+    keyring_path: Path = Field(
+        default=Path("var/keys/keyring.json"),
+        description="tenant key-encryption and MAC keys; keep it outside the database and its backups",
+    )
     log_level: str = "INFO"
     max_body_bytes: int = 4 * 1024 * 1024
     max_batch_events: int = 5000

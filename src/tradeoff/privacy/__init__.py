@@ -1,0 +1,1 @@
+"""Privacy core: consent, pseudonyms, the vault, erasure, audit and the release guard."""
