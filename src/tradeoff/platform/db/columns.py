@@ -28,7 +28,10 @@ def classified(
     *args: Any,
     privacy: PrivacyClass,
     retention_days: int | None = KEEP,
+    subject_key: bool = False,
     **kwargs: Any,
 ) -> Column[Any]:
-    info = {"privacy": privacy, "retention_days": retention_days}
+    """``subject_key=True`` marks the column naming the data subject a row belongs to: data-subject
+    export and erasure find every table holding a person's data through it."""
+    info = {"privacy": privacy, "retention_days": retention_days, "subject_key": subject_key}
     return Column(name, type_, *args, info=info, **kwargs)
