@@ -113,6 +113,7 @@ events = Table(
     classified("payload", JSON(), nullable=False, privacy=PSEUDO, retention_days=400),
     UniqueConstraint("tenant_id", "event_id"),
     Index("ix_events_tenant_id_seq", "tenant_id", "seq"),
+    info={"time_column": "received_at"},  # what retention measures age by
 )
 
 dead_letters = Table(
@@ -127,6 +128,7 @@ dead_letters = Table(
     # Raw rejected input may hold anything a device sent; kept briefly for diagnosis.
     classified("raw", LargeBinary(), nullable=False, privacy=PSEUDO, retention_days=30),
     classified("received_at", UtcDateTime(), nullable=False, privacy=OPS),
+    info={"time_column": "received_at"},
 )
 
 processor_checkpoints = Table(
