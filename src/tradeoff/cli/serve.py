@@ -17,10 +17,13 @@ def register(app: typer.Typer) -> None:
 
 def migrate(
     database_url: str = typer.Option(None, help="defaults to TRADEOFF_DATABASE_URL"),
+    app_role: str = typer.Option(
+        None, help="PostgreSQL: grant this existing login role table access under row-level security"
+    ),
 ) -> None:
-    """Apply database migrations (the same on SQLite and PostgreSQL)."""
+    """Apply database migrations (the same on SQLite and PostgreSQL; PostgreSQL also gets forced RLS)."""
     url = database_url or settings().database_url
-    migrations.upgrade(url)
+    migrations.upgrade(url, app_role=app_role)
     console.print(f"[green]database at head[/green] ({_redact(url)})")
 
 

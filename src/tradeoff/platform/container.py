@@ -35,7 +35,8 @@ class Transport(Protocol):
 @dataclass
 class Platform:
     settings: Settings
-    engine: Engine
+    engine: Engine  # owner connection: migrations, processors, transports (all tenants)
+    app_engine: Engine  # request handlers: bound to one tenant per transaction (RLS on PostgreSQL)
     decoders: DecoderRegistry
     pipeline: IngestPipeline
     bus: InProcessBus
@@ -53,6 +54,7 @@ class Platform:
             self.mqtt.stop()
         self.bus.stop()
         self.engine.dispose()
+        self.app_engine.dispose()
 
 
 Capability = Callable[[Platform], None]
@@ -67,11 +69,14 @@ CAPABILITIES: list[Capability] = [_platform_capability]
 
 def build_platform(settings: Settings) -> Platform:
     engine = make_engine(settings.database_url)
+    app_engine = make_engine(settings.app_database_url) if settings.app_database_url else engine
     decoders = default_registry(settings.max_batch_events)
     pipeline = IngestPipeline(engine=engine, decoders=decoders)
     bus = InProcessBus(engine, poll_seconds=settings.processor_poll_seconds)
     pipeline.on_commit(bus.notify)
-    platform = Platform(settings=settings, engine=engine, decoders=decoders, pipeline=pipeline, bus=bus)
+    platform = Platform(
+        settings=settings, engine=engine, app_engine=app_engine, decoders=decoders, pipeline=pipeline, bus=bus
+    )
     for capability in CAPABILITIES:
         capability(platform)
     if settings.mqtt_url:

@@ -16,6 +16,10 @@ class Settings(BaseSettings):
         default="sqlite:///var/tradeoff.db",
         description="SQLAlchemy URL; sqlite:///path or postgresql+psycopg://user@host/db",
     )
+    app_database_url: str = Field(
+        default="",
+        description="PostgreSQL URL of the row-level-security-bound role request handlers use; empty: database_url",
+    )
     mqtt_url: str = Field(default="", description="mqtt://host:port; empty disables the MQTT transport")
     mqtt_client_id: str = Field(default="tradeoff-ingest", description="stable id: the broker keeps our session")
     mqtt_topic_prefix: str = "tradeoff"

@@ -12,6 +12,7 @@ from tradeoff.core.errors import Unauthenticated
 from tradeoff.platform.auth import Principal, Role, authenticate_key
 from tradeoff.platform.container import Platform
 from tradeoff.platform.db.engine import write_transaction
+from tradeoff.platform.db.rls import scope_to_tenant
 
 
 def get_platform(request: Request) -> Platform:
@@ -20,19 +21,6 @@ def get_platform(request: Request) -> Platform:
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
-
-
-def get_conn(request: Request, platform: PlatformDep) -> Iterator[Connection]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
-    if request.method in ("GET", "HEAD"):
-        with platform.engine.begin() as conn:
-            yield conn
-    else:
-        with write_transaction(platform.engine) as conn:
-            yield conn
-
-
-ConnDep = Annotated[Connection, Depends(get_conn)]
 
 
 def bearer_secret(request: Request) -> str:
@@ -56,6 +44,22 @@ def get_principal(request: Request, platform: PlatformDep) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_conn(request: Request, platform: PlatformDep, principal: PrincipalDep) -> Iterator[Connection]:
+    """One transaction per request, bound to the caller's tenant (row-level security on PostgreSQL):
+    committed when the handler returns, rolled back on error."""
+    if request.method in ("GET", "HEAD"):
+        with platform.app_engine.begin() as conn:
+            scope_to_tenant(conn, principal.tenant_id)
+            yield conn
+    else:
+        with write_transaction(platform.app_engine) as conn:
+            scope_to_tenant(conn, principal.tenant_id)
+            yield conn
+
+
+ConnDep = Annotated[Connection, Depends(get_conn)]
 
 
 def roles(*allowed: Role) -> object:
