@@ -45,7 +45,7 @@ def demo(
     """Run the whole platform locally with a seeded demo tenant and simulated devices."""
     config = settings()
     config = config.model_copy(update={"port": port or config.port, "host": host or config.host})
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, config.var_dir / "log")
     migrations.upgrade(config.database_url)
     world = demo_world()
     with transaction(config.database_url) as conn:

@@ -33,7 +33,7 @@ def serve(
 ) -> None:
     """Run the API, dashboard, processors and (when TRADEOFF_MQTT_URL is set) the MQTT transport."""
     config = settings()
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, config.var_dir / "log")
     uvicorn.run(
         "tradeoff.server:app_from_env",
         factory=True,
