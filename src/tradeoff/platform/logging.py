@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
