@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tradeoff.cli import admin, bench, demo, events, serve, simulate
+from tradeoff.cli import admin, bench, demo, events, privacy, serve, simulate
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Tradeoff IoT platform")
 serve.register(app)
@@ -15,6 +15,7 @@ app.add_typer(admin.keys_app, name="keys")
 app.add_typer(admin.users_app, name="users")
 app.add_typer(events.app, name="events")
 app.add_typer(bench.app, name="bench")
+app.add_typer(privacy.app, name="privacy")
 
 
 def main() -> None:

@@ -42,16 +42,23 @@ class Platform:
     bus: InProcessBus
     routers: list[APIRouter] = field(default_factory=list)
     mqtt: Transport | None = None
+    services: list[Transport] = field(default_factory=list)  # background work capabilities add
+    # What capabilities offer each other (platform cannot import them): e.g. "privacy" → PrivacyServices.
+    extensions: dict[str, object] = field(default_factory=dict)
 
     def start(self) -> None:
-        """Start background work: processors, then transports (so nothing waits on a stopped bus)."""
+        """Start background work: processors, services, then transports (nothing waits on a stopped bus)."""
         self.bus.start()
+        for service in self.services:
+            service.start()
         if self.mqtt is not None:
             self.mqtt.start()
 
     def close(self) -> None:
         if self.mqtt is not None:
             self.mqtt.stop()
+        for service in reversed(self.services):
+            service.stop()
         self.bus.stop()
         self.engine.dispose()
         self.app_engine.dispose()
@@ -64,7 +71,14 @@ def _platform_capability(platform: Platform) -> None:
     platform.bus.register(DeviceStateProcessor())
 
 
-CAPABILITIES: list[Capability] = [_platform_capability]
+def _privacy_capability(platform: Platform) -> None:
+    from tradeoff.privacy.capability import register
+
+    register(platform)
+
+
+# In dependency order: the privacy gate must be the first gate, so later gates see scrubbed events.
+CAPABILITIES: list[Capability] = [_platform_capability, _privacy_capability]
 
 
 def build_platform(settings: Settings) -> Platform:

@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
@@ -35,6 +36,16 @@ log = logging.getLogger(__name__)
 
 RECEIVE_MAXIMUM = 65535  # let the broker keep this many unacknowledged messages in flight to us
 SESSION_NEVER_EXPIRES = 0xFFFFFFFF
+
+
+class Received(NamedTuple):
+    """An incoming PUBLISH as the worker needs it; ``generation`` is the connection it arrived on."""
+
+    generation: int
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +110,7 @@ class MqttIngestor:
         self.tenants = TenantDirectory(pipeline.engine)
         # Each message carries the connection generation it arrived on: a packet id is only
         # meaningful on that connection, so a stale one must never be acknowledged on a new one.
-        self._inbox: queue.Queue[tuple[int, mqtt.MQTTMessage]] = queue.Queue()
+        self._inbox: queue.SimpleQueue[Received] = queue.SimpleQueue()
         self._generation = 0
         self._stopping = threading.Event()
         self._connected = threading.Event()
@@ -157,9 +168,11 @@ class MqttIngestor:
             log.warning("MQTT disconnected; reconnecting")
 
     def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-        self._inbox.put((self._generation, message))
+        # Keep only plain values: paho's message object (with its lock and condition) is freed at once,
+        # so a backlog of tens of thousands is cheap to hold and invisible to the garbage collector.
+        self._inbox.put(Received(self._generation, message.mid, message.qos, message.topic, bytes(message.payload)))
 
-    def _next_batch(self) -> list[tuple[int, mqtt.MQTTMessage]]:
+    def _next_batch(self) -> list[Received]:
         try:
             batch = [self._inbox.get(timeout=0.2)]
         except queue.Empty:
@@ -174,12 +187,12 @@ class MqttIngestor:
     def _work(self) -> None:
         while not self._stopping.is_set():
             batch = self._next_batch()
-            if batch and self._commit_until_done([message for _, message in batch]):
-                for generation, message in batch:
-                    if message.qos > 0 and generation == self._generation:
+            if batch and self._commit_until_done(batch):
+                for message in batch:
+                    if message.qos > 0 and message.generation == self._generation:
                         self.client.ack(message.mid, message.qos)
 
-    def _commit_until_done(self, batch: list[mqtt.MQTTMessage]) -> bool:
+    def _commit_until_done(self, batch: list[Received]) -> bool:
         """Retry a failed commit (database down) with backoff; nothing is acknowledged meanwhile."""
         delay = 0.5
         while not self._stopping.is_set():
@@ -192,7 +205,7 @@ class MqttIngestor:
                 delay = min(delay * 2, 10.0)
         return False
 
-    def _commit(self, batch: list[mqtt.MQTTMessage]) -> None:
+    def _commit(self, batch: list[Received]) -> None:
         started = time.perf_counter()
         received_at = utcnow()
         groups: dict[str, list[RawMessage]] = {}
@@ -202,19 +215,19 @@ class MqttIngestor:
                 continue  # not ours (the subscription filter prevents this)
             _, slug, device, kind = parts
             tenant_id = self.tenants.resolve(slug)
+            decodes_itself = self.pipeline.decoders.has(kind)
             raw = RawMessage(
-                body=bytes(message.payload),
+                body=message.payload,
                 transport="mqtt",
                 tenant_id=tenant_id or "",
                 received_at=received_at,
                 source=device,
-                type_hint=None if self.pipeline.decoders.has(kind) else kind,
+                type_hint=None if decodes_itself else kind,
             )
             if tenant_id is None:
                 self.pipeline.dead_letter(raw, code="unknown_tenant", reason=f"no tenant with slug {slug!r}")
                 continue
-            decoder = kind if self.pipeline.decoders.has(kind) else "json"
-            groups.setdefault(decoder, []).append(raw)
+            groups.setdefault(kind if decodes_itself else "json", []).append(raw)
         for decoder, messages in groups.items():
             self.pipeline.ingest_many(messages, decoder=decoder)
         metrics.INGEST_SECONDS.labels("mqtt").observe(time.perf_counter() - started)

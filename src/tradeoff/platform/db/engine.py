@@ -15,7 +15,8 @@ from sqlalchemy.engine import make_url
 _WRITE_OPTION = "tradeoff_write"
 
 
-def _json_dumps(value: Any) -> str:
+def json_dumps(value: Any) -> str:
+    """How JSON columns are written (the engines' ``json_serializer``)."""
     return orjson.dumps(value).decode()
 
 
@@ -27,7 +28,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            json_serializer=_json_dumps,
+            json_serializer=json_dumps,
             json_deserializer=orjson.loads,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
@@ -37,7 +38,7 @@ def make_engine(url: str) -> Engine:
         return engine
     return create_engine(
         url,
-        json_serializer=_json_dumps,
+        json_serializer=json_dumps,
         json_deserializer=orjson.loads,
         pool_size=8,
         max_overflow=8,

@@ -8,6 +8,7 @@ log, rejected ones to the dead-letter table, both in the same commit. The caller
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,11 +19,11 @@ from tradeoff.core.clock import Clock, SystemClock
 from tradeoff.core.errors import InvalidInput
 from tradeoff.core.events import EventIn
 from tradeoff.platform import metrics
-from tradeoff.platform.eventlog import add_dead_letters, append_events, append_transaction
+from tradeoff.platform.eventlog import StoredKey, add_dead_letters, append_events, append_transaction
 from tradeoff.platform.ingest.decoders import DecoderRegistry
-from tradeoff.platform.ingest.gates import IngressGate
+from tradeoff.platform.ingest.gates import IngressGate, RawScrubber
 from tradeoff.platform.ingest.message import Candidate, IngestReport, ItemResult, RawMessage
-from tradeoff.platform.ingest.validation import validate_event
+from tradeoff.platform.ingest.validation import validate_events
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class IngestPipeline:
     def dead_letter(self, message: RawMessage, *, code: str, reason: str) -> None:
         """Store a message no decoder may see (e.g. addressed to an unknown tenant) with its reason."""
         with append_transaction(self.engine) as conn:
-            add_dead_letters(conn, [_dead_letter(message, message.body, code, reason)])
+            add_dead_letters(conn, [self._dead_letter(message, message.body, code, reason)])
         metrics.DEAD_LETTERS.labels(message.transport).inc()
 
     def ingest(self, message: RawMessage, *, decoder: str) -> IngestReport:
@@ -72,18 +73,23 @@ class IngestPipeline:
         chosen = self.decoders.get(decoder)
         rows: list[dict[str, Any]] = []
         dead: list[dict[str, Any]] = []
-        plans: list[list[tuple[str, Any]] | None] = []
+        decoded: list[list[Candidate] | None] = []
         first_error: InvalidInput | None = None
         for message in messages:
             try:
-                candidates = chosen.decode(message)
+                decoded.append(chosen.decode(message))
             except InvalidInput as exc:
-                dead.append(_dead_letter(message, message.body, "undecodable", exc.message))
-                plans.append(None)
+                dead.append(self._dead_letter(message, message.body, "undecodable", exc.message))
+                decoded.append(None)
                 first_error = first_error or exc
-                continue
-            plans.append(self._plan(message, candidates, rows, dead))
-        inserted: dict[str, int] = {}
+        outcomes = iter(_validate_all(messages, decoded))
+        plans = [
+            None
+            if candidates is None
+            else self._plan(message, candidates, [next(outcomes) for _ in candidates], rows, dead)
+            for message, candidates in zip(messages, decoded, strict=True)
+        ]
+        inserted: dict[StoredKey, int] = {}
         with append_transaction(self.engine) as conn:
             inserted = append_events(conn, _first_of_each_id(rows))
             add_dead_letters(conn, dead)
@@ -91,8 +97,11 @@ class IngestPipeline:
             top = max(inserted.values())
             for listener in self._listeners:
                 listener(top)
-        claimed: set[str] = set()  # an id inserted once is 'accepted' once, 'duplicate' after
-        reports = [None if plan is None else _report(plan, inserted, claimed) for plan in plans]
+        claimed: set[StoredKey] = set()  # an id inserted once is 'accepted' once, 'duplicate' after
+        reports = [
+            None if plan is None else _report(plan, message.tenant_id, inserted, claimed)
+            for message, plan in zip(messages, plans, strict=True)
+        ]
         _count(messages[0].transport if messages else "http", reports, len(dead))
         if len(messages) == 1 and first_error is not None:
             raise MessageRejected(first_error.field, first_error.reason)
@@ -102,26 +111,36 @@ class IngestPipeline:
         self,
         message: RawMessage,
         candidates: list[Candidate],
+        outcomes: list[EventIn | InvalidInput],
         rows: list[dict[str, Any]],
         dead: list[dict[str, Any]],
     ) -> list[tuple[str, Any]]:
         """Decide each candidate's fate; appends to ``rows``/``dead``, returns per-item outcomes."""
         plan: list[tuple[str, Any]] = []
-        for candidate in candidates:
+        for candidate, outcome in zip(candidates, outcomes, strict=True):
             try:
-                event = validate_event(candidate.data, bound_source=message.source)
-                gated = self._gate(message.tenant_id, event)
+                if isinstance(outcome, InvalidInput):
+                    raise outcome
+                gated = self._gate(message.tenant_id, outcome)
             except InvalidInput as exc:
                 raw = candidate.raw if candidate.raw is not None else _dump(candidate.data)
-                dead.append(_dead_letter(message, raw, "invalid_event", exc.message))
+                dead.append(self._dead_letter(message, raw, "invalid_event", exc.message))
                 plan.append(("rejected", exc))
                 continue
             if gated is None:
-                plan.append(("dropped", event.event_id))
+                plan.append(("dropped", outcome.event_id))
                 continue
             rows.append(_row(message, gated))
             plan.append(("pending", gated.event_id))
         return plan
+
+    def _dead_letter(self, message: RawMessage, raw: bytes, code: str, reason: str) -> dict[str, Any]:
+        """A dead-letter row whose raw input and reason every scrubbing gate has cleaned (card data,
+        identifiers): items rejected before the gates run are stored here, so they must pass it too."""
+        for gate in self.gates:
+            if isinstance(gate, RawScrubber):
+                raw, reason = gate.scrub_raw(raw), gate.scrub_text(reason)
+        return _dead_letter(message, raw, code, reason)
 
     def _gate(self, tenant_id: str, event: EventIn) -> EventIn | None:
         for gate in self.gates:
@@ -130,6 +149,19 @@ class IngestPipeline:
                 return None
             event = gated
         return event
+
+
+def _validate_all(
+    messages: Sequence[RawMessage], decoded: list[list[Candidate] | None]
+) -> list[EventIn | InvalidInput]:
+    """Validate every candidate of every message in one call (MQTT batches hold one event a message)."""
+    items: list[Any] = []
+    bound: list[str | None] = []
+    for message, candidates in zip(messages, decoded, strict=True):
+        for candidate in candidates or ():
+            items.append(candidate.data)
+            bound.append(message.source)
+    return validate_events(items, bound_sources=bound)
 
 
 def _first_of_each_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -143,16 +175,18 @@ def _first_of_each_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return unique
 
 
-def _report(plan: list[tuple[str, Any]], inserted: dict[str, int], claimed: set[str]) -> IngestReport:
+def _report(
+    plan: list[tuple[str, Any]], tenant_id: str, inserted: dict[StoredKey, int], claimed: set[StoredKey]
+) -> IngestReport:
     items: list[ItemResult] = []
     for index, (status, value) in enumerate(plan):
         if status == "rejected":
             items.append(ItemResult(index, "rejected", field=value.field, reason=value.reason))
         elif status == "dropped":
             items.append(ItemResult(index, "dropped", event_id=value, reason="not consented"))
-        elif value in inserted and value not in claimed:
-            claimed.add(value)
-            items.append(ItemResult(index, "accepted", event_id=value, seq=inserted[value]))
+        elif (key := (tenant_id, value)) in inserted and key not in claimed:
+            claimed.add(key)
+            items.append(ItemResult(index, "accepted", event_id=value, seq=inserted[key]))
         else:
             items.append(ItemResult(index, "duplicate", event_id=value))
     return IngestReport(items)
@@ -192,11 +226,7 @@ def _dump(data: Any) -> bytes:
 
 
 def _count(transport: str, reports: list[IngestReport | None], dead: int) -> None:
-    for report in reports:
-        if report is None:
-            continue
-        metrics.EVENTS.labels(transport, "accepted").inc(report.count("accepted"))
-        metrics.EVENTS.labels(transport, "duplicate").inc(report.count("duplicate"))
-        metrics.EVENTS.labels(transport, "rejected").inc(report.count("rejected"))
-        metrics.EVENTS.labels(transport, "dropped").inc(report.count("dropped"))
+    outcomes = Counter(item.status for report in reports if report is not None for item in report.items)
+    for outcome in ("accepted", "duplicate", "rejected", "dropped"):
+        metrics.EVENTS.labels(transport, outcome).inc(outcomes[outcome])
     metrics.DEAD_LETTERS.labels(transport).inc(dead)

@@ -36,7 +36,7 @@ NONCE_SIZE = 12
 TAG_SIZE = 16
 OVERHEAD = HEADER.size + NONCE_SIZE + TAG_SIZE
 DEK_SIZE = 32
-MAX_KEY_VERSION = 2**32 - 1
+MAX_KEY_VERSION = 2**31 - 1  # the key_version column is a 32-bit signed integer
 _AAD_LABEL = b"tradeoff/vault/v1"
 _FIELD = struct.Struct(">I")
 
@@ -66,8 +66,8 @@ def new_dek() -> bytes:
 
 def seal(dek: bytes, key_version: int, plaintext: bytes, context: CipherContext) -> bytes:
     """Encrypt ``plaintext`` for ``context`` under ``dek`` (generation ``key_version``)."""
-    if not 0 <= key_version <= MAX_KEY_VERSION:
-        raise ValueError(f"key_version must fit in 32 bits, got {key_version}")
+    if not 1 <= key_version <= MAX_KEY_VERSION:
+        raise ValueError(f"key_version must be in 1..{MAX_KEY_VERSION}, got {key_version}")
     header = HEADER.pack(FORMAT_V1, key_version)
     nonce = os.urandom(NONCE_SIZE)
     body = AESGCM(dek).encrypt(nonce, plaintext, context.associated_data(header))
@@ -81,6 +81,8 @@ def key_version_of(ciphertext: bytes) -> int:
     marker, key_version = HEADER.unpack_from(ciphertext)
     if marker != FORMAT_V1:
         raise MalformedCiphertext(f"unknown ciphertext format {marker!r} (expected {FORMAT_V1!r})")
+    if not 1 <= key_version <= MAX_KEY_VERSION:  # also keeps a corrupted header out of database queries
+        raise MalformedCiphertext(f"key version {key_version} is outside 1..{MAX_KEY_VERSION}")
     return int(key_version)
 
 

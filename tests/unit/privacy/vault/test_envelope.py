@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tradeoff.privacy.vault.envelope import (
+    MAX_KEY_VERSION,
     OVERHEAD,
     CipherContext,
     key_version_of,
@@ -21,7 +22,7 @@ from tradeoff.privacy.vault.errors import DecryptionError, MalformedCiphertext
 DEK = new_dek()
 names = st.text(min_size=1, max_size=40)
 contexts = st.builds(CipherContext, names, names, names, names, names)
-versions = st.integers(min_value=0, max_value=2**32 - 1)
+versions = st.integers(min_value=1, max_value=MAX_KEY_VERSION)
 FIELDS = [f.name for f in dataclasses.fields(CipherContext)]
 
 

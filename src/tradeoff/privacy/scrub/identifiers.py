@@ -1,0 +1,139 @@
+"""Which payload fields name a person's identifiers, and how each kind is normalized before tokenizing.
+
+Other capabilities add kinds (a POS connector registers ``card_fingerprint`` or ``loyalty_id``) with
+``DEFAULT_IDENTIFIERS.register(...)``. Field names are compared lower-case with non-alphanumerics removed,
+so ``deviceId``, ``device_id`` and ``Device-ID`` are the same field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from tradeoff.privacy.scrub.cards import normalize_key
+from tradeoff.privacy.scrub.detectors import (
+    normalize_email,
+    normalize_ip,
+    normalize_mac,
+    normalize_opaque,
+    normalize_phone,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifierKind:
+    name: str
+    normalize: Callable[[str], str]
+    # Kept linkable across days even for events without a consented subject: only for identifiers whose
+    # linking is itself consent-checked later (a processor card fingerprint, linked only at tier 3).
+    always_stable: bool = False
+
+
+class IdentifierRegistry:
+    def __init__(self) -> None:
+        self._by_field: dict[str, IdentifierKind] = {}
+        self._by_suffix: list[tuple[str, IdentifierKind]] = []
+        self._kinds: dict[str, IdentifierKind] = {}
+        self._memo: dict[str, IdentifierKind | None] = {}  # field name → kind, for the hot path
+
+    def register(self, kind: IdentifierKind, *, fields: Iterable[str] = (), suffixes: Iterable[str] = ()) -> None:
+        if kind.name in self._kinds and self._kinds[kind.name] != kind:
+            raise ValueError(f"identifier kind {kind.name!r} is already registered differently")
+        self._kinds[kind.name] = kind
+        for field in fields:
+            self._by_field[normalize_key(field)] = kind
+        for suffix in suffixes:
+            self._by_suffix.append((normalize_key(suffix), kind))
+        self._memo.clear()
+
+    def kind(self, name: str) -> IdentifierKind:
+        return self._kinds[name]
+
+    def kind_for_field(self, key: str) -> IdentifierKind | None:
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        name = normalize_key(key)
+        found = self._by_field.get(name)
+        if found is None:
+            found = next((kind for suffix, kind in self._by_suffix if name.endswith(suffix)), None)
+        if len(self._memo) > 10_000:  # field names come from producers: bound the memo
+            self._memo.clear()
+        self._memo[key] = found
+        return found
+
+    def kinds(self) -> list[str]:
+        return sorted(self._kinds)
+
+
+EMAIL = IdentifierKind("email", normalize_email)
+PHONE = IdentifierKind("phone", normalize_phone)
+MAC = IdentifierKind("mac", normalize_mac)
+DEVICE = IdentifierKind("device", normalize_opaque)
+IP = IdentifierKind("ip", normalize_ip)
+# Purchase-linking keys (tier 3): the join itself is consent-checked where it happens, so these stay stable.
+# Normalized as the vault's ``TokenKind`` does, so ``tok_<kind>_<t>`` carries the vault's token ``t``.
+CARD_FINGERPRINT = IdentifierKind("card_fingerprint", lambda value: value, always_stable=True)
+LOYALTY_ID = IdentifierKind("loyalty_id", str.strip, always_stable=True)
+
+
+def default_identifiers() -> IdentifierRegistry:
+    registry = IdentifierRegistry()
+    registry.register(EMAIL, fields=("email", "mail", "e_mail"), suffixes=("email", "emailaddress"))
+    registry.register(
+        PHONE,
+        fields=("phone", "tel", "telephone", "mobile_number", "msisdn", "cell_phone"),
+        suffixes=("phone", "phonenumber"),
+    )
+    # Only fields that name a person's device MAC: beacons and gateways are store infrastructure and are
+    # named by their own ids (a MAC under another field name is kept).
+    registry.register(
+        MAC,
+        fields=(
+            "mac",
+            "mac_address",
+            "macaddr",
+            "wifi_mac",
+            "bt_mac",
+            "ble_mac",
+            "bluetooth_mac",
+            "bd_addr",
+            "hw_addr",
+            "device_mac",
+            "phone_mac",
+            "client_mac",
+            "sta_mac",
+        ),
+    )
+    # A shopper's phone: platform devices are named by the envelope's ``source``, so a ``device_id``
+    # inside a payload is taken to be a person's device.
+    registry.register(
+        DEVICE,
+        fields=(
+            "device_id",
+            "idfa",
+            "idfv",
+            "gaid",
+            "aaid",
+            "adid",
+            "advertising_id",
+            "ad_id",
+            "android_id",
+            "install_id",
+            "installation_id",
+            "app_instance_id",
+            "push_token",
+            "fcm_token",
+            "apns_token",
+        ),
+    )
+    registry.register(IP, fields=("ip", "ip_address", "ipaddr", "client_ip", "remote_ip", "remote_addr"))
+    registry.register(
+        CARD_FINGERPRINT, fields=("card_fingerprint", "payment_fingerprint"), suffixes=("cardfingerprint",)
+    )
+    registry.register(LOYALTY_ID, fields=("loyalty_id", "loyalty_number", "loyalty_card", "member_number"))
+    return registry
+
+
+DEFAULT_IDENTIFIERS = default_identifiers()
