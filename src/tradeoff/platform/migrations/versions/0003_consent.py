@@ -1,7 +1,7 @@
 """privacy core: subjects and the consent ledger
 
 Revision ID: 0003_consent
-Revises: 0001
+Revises: 0002_vault
 Create Date: 2026-11-29 07:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import tradeoff.platform.db.types
 
 revision = "0003_consent"
-down_revision = "0001"
+down_revision = "0002_vault"
 branch_labels = None
 depends_on = None
 

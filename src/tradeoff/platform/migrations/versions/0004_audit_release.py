@@ -1,7 +1,7 @@
 """privacy audit chain and release guard
 
 Revision ID: 0004_audit_release
-Revises: 0001
+Revises: 0003_consent
 Create Date: 2026-11-29 08:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import tradeoff.platform.db.types
 
 revision = "0004_audit_release"
-down_revision = "0001"
+down_revision = "0003_consent"
 branch_labels = None
 depends_on = None
 
