@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 
 from tradeoff.platform.container import Platform
@@ -16,4 +18,16 @@ def create_server_app(settings: Settings | None = None, *, platform: Platform | 
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory tradeoff.server:app_from_env``."""
-    return create_server_app()
+    app = create_server_app()
+    _tune_collector()
+    return app
+
+
+def _tune_collector() -> None:
+    """A long-running server: take everything built at startup out of the cyclic collector's scans
+    (``gc.freeze``) and collect the young generation less often. Ingest allocates in bursts of
+    thousands of objects per batch; with the defaults, full collections over the whole heap cost
+    ingest a third or more of its throughput (``tradeoff bench ingest``, docs/benchmarks.md)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)

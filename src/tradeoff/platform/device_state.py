@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, case, select
+from sqlalchemy import Connection, Insert, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tradeoff.core.events import Event
@@ -46,25 +47,36 @@ class DeviceStateProcessor:
                 latest[key] = event
             if event.type in TELEMETRY_TYPES:
                 telemetry[key] = event.payload
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
         for key, event in latest.items():
-            stmt = insert(device_state).values(
-                tenant_id=key[0],
-                source=key[1],
-                last_seen_at=event.occurred_at,
-                last_type=event.type,
-                events_count=counts[key],
-                last_telemetry=telemetry.get(key),
+            rows[key in telemetry].append(
+                {
+                    "tenant_id": key[0],
+                    "source": key[1],
+                    "last_seen_at": event.occurred_at,
+                    "last_type": event.type,
+                    "events_count": counts[key],
+                    "last_telemetry": telemetry.get(key),
+                }
             )
-            newer = stmt.excluded.last_seen_at >= device_state.c.last_seen_at
-            set_: dict[str, Any] = {
-                "events_count": device_state.c.events_count + stmt.excluded.events_count,
-                "last_seen_at": _greatest(newer, stmt.excluded.last_seen_at, device_state.c.last_seen_at),
-                "last_type": _greatest(newer, stmt.excluded.last_type, device_state.c.last_type),
-            }
-            if key in telemetry:
-                set_["last_telemetry"] = stmt.excluded.last_telemetry
-            conn.execute(stmt.on_conflict_do_update(index_elements=["tenant_id", "source"], set_=set_))
+        for with_telemetry, batch in rows.items():
+            if batch:  # one executemany per batch instead of one statement built per device
+                conn.execute(_upsert(conn.dialect.name, with_telemetry), batch)
+
+
+@functools.cache
+def _upsert(dialect: str, with_telemetry: bool) -> Insert:
+    """The upsert, built once: building it per device cost more than running it."""
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(device_state)
+    newer = stmt.excluded.last_seen_at >= device_state.c.last_seen_at
+    set_: dict[str, Any] = {
+        "events_count": device_state.c.events_count + stmt.excluded.events_count,
+        "last_seen_at": _greatest(newer, stmt.excluded.last_seen_at, device_state.c.last_seen_at),
+        "last_type": _greatest(newer, stmt.excluded.last_type, device_state.c.last_type),
+    }
+    if with_telemetry:
+        set_["last_telemetry"] = stmt.excluded.last_telemetry
+    return stmt.on_conflict_do_update(index_elements=["tenant_id", "source"], set_=set_)
 
 
 def _greatest(condition: Any, new: Any, old: Any) -> Any:
