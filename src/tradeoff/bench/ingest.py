@@ -56,6 +56,7 @@ class IngestOptions:
     pg_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     mqtt_url: str = ""  # empty: start a private mosquitto
     paths: tuple[str, ...] = PATHS
+    workers: int = 0  # 0: processors inside the server (as shipped); N: N `tradeoff worker` processes
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
 
@@ -100,6 +101,12 @@ def _database(name: str, options: IngestOptions, workdir: Path) -> AbstractConte
     return postgres_database(options.pg_url)
 
 
+def _topology(workers: int) -> str:
+    if workers == 0:
+        return "tradeoff serve: one process (the default), processors running inside it"
+    return f"tradeoff serve (TRADEOFF_RUN_PROCESSORS=false) + {workers} tradeoff worker process(es) applying events"
+
+
 def _storage(name: str) -> str:
     if name.endswith("sqlite"):
         return "SQLite, WAL, synchronous=FULL"
@@ -120,7 +127,7 @@ def _http_batch(name: str, options: IngestOptions, workdir: Path, progress: Prog
         bodies = http_bodies(sent, options.batch)
         with _database(name, options, workdir) as url:
             tenant = prepare_database(url)
-            with tradeoff_server(workdir, url) as base_url:
+            with tradeoff_server(workdir, url, workers=options.workers) as base_url:
                 post_batches(
                     base_url, tenant.api_key, http_bodies(warm, options.batch), events=len(warm), concurrency=1
                 )
@@ -139,7 +146,7 @@ def _http_batch(name: str, options: IngestOptions, workdir: Path, progress: Prog
             "batch": options.batch,
             "concurrency": options.concurrency,
             "repeat": options.repeat,
-            "server": "tradeoff serve: one uvicorn process (the default), processors running",
+            "server": _topology(options.workers),
             "storage": _storage(name),
             "ack": "HTTP 200, sent after the batch is committed",
         },
@@ -181,6 +188,7 @@ def _mqtt_postgres(name: str, options: IngestOptions, workdir: Path, progress: P
                     paced=mqtt_messages(steady, prefix=prefix, tenant_slug=slug),
                     rate=options.mqtt_paced_rate,
                     prefix=prefix,
+                    workers=options.workers,
                     window=options.window,
                     workdir=workdir,
                 )
@@ -201,6 +209,7 @@ def _mqtt_postgres(name: str, options: IngestOptions, workdir: Path, progress: P
             "broker": broker.description,
             "qos": 1,
             "publisher_window": options.window,
+            "server": _topology(options.workers),
             "repeat": options.repeat,
             "ack_latency": "publish → commit of the transaction that stored the event (saturated: "
             "every message published at once, so it includes the backlog; paced: at a steady rate)",

@@ -13,7 +13,15 @@ import orjson
 
 from tradeoff.bench.mqtt_client import WindowedPublisher, discard_session
 from tradeoff.bench.report import Measurement, measure_deliveries
-from tradeoff.bench.services import BenchError, BenchTenant, free_port, managed_process, platform_env
+from tradeoff.bench.services import (
+    BenchError,
+    BenchTenant,
+    free_port,
+    managed_process,
+    platform_env,
+    processor_workers,
+    split_topology,
+)
 from tradeoff.bench.stats import commit_times
 from tradeoff.bench.storage import stored_events, wait_for_events
 from tradeoff.bench.workload import MqttMessage, index_of
@@ -74,6 +82,7 @@ def ingest_to_database(
     prefix: str,
     window: int,
     workdir: Path,
+    workers: int = 0,
 ) -> IngestRun:
     """Publish into the platform's MQTT ingestor; latency is publish → the commit that made it durable."""
     client_id = f"tradeoff-bench-ingest-{uuid.uuid4().hex[:8]}"
@@ -85,10 +94,14 @@ def ingest_to_database(
         mqtt_url=f"mqtt://{broker.host}:{broker.port}",
         mqtt_client_id=client_id,
         mqtt_topic_prefix=prefix,
+        **split_topology(workers),
     )
     args = [sys.executable, "-m", "tradeoff.bench.mqtt_worker", str(commits), str(port)]
     try:
-        with managed_process(args, log_path=log_path, ready=lambda _proc: _ready(port), env=env):
+        with (
+            processor_workers(workdir, database_url, workers),
+            managed_process(args, log_path=log_path, ready=lambda _proc: _ready(port), env=env),
+        ):
             with WindowedPublisher(broker.host, broker.port, window=window) as publisher:
                 publisher.publish_all(warmup)
                 if wait_for_events(database_url, len(warmup)) != len(warmup):

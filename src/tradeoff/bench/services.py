@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -10,7 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,19 +139,51 @@ def platform_env(workdir: Path, database_url: str, **extra: str) -> dict[str, st
 
 
 @contextmanager
-def tradeoff_server(workdir: Path, database_url: str) -> Iterator[str]:
-    """``tradeoff serve`` (one uvicorn process, as shipped) on a free port; yields its base URL."""
+def tradeoff_server(workdir: Path, database_url: str, *, workers: int = 0) -> Iterator[str]:
+    """``tradeoff serve`` (one uvicorn process, as shipped) on a free port; yields its base URL. With
+    ``workers`` > 0 the server only ingests and serves, and that many ``tradeoff worker`` processes apply
+    the events (the scale-out topology)."""
     port = free_port()
     args = [sys.executable, "-c", "from tradeoff.cli import main; main()", "serve"]
     args += ["--host", "127.0.0.1", "--port", str(port)]
-    env = platform_env(workdir, database_url)
-    with managed_process(
-        args,
-        log_path=workdir / f"server-{port}.log",
-        ready=lambda _proc: port_open("127.0.0.1", port),
-        env=env,
+    env = platform_env(workdir, database_url, **split_topology(workers))
+    with (
+        processor_workers(workdir, database_url, workers),
+        managed_process(
+            args,
+            log_path=workdir / f"server-{port}.log",
+            ready=lambda _proc: port_open("127.0.0.1", port),
+            env=env,
+        ),
     ):
         yield f"http://127.0.0.1:{port}"
+
+
+def split_topology(workers: int) -> dict[str, str]:
+    """Settings for a serving process whose events are applied by separate workers."""
+    return {"run_processors": "false"} if workers > 0 else {}
+
+
+def _says_running(log_path: Path, _proc: subprocess.Popen[bytes]) -> bool:
+    return b"worker running" in log_path.read_bytes()
+
+
+@contextmanager
+def processor_workers(workdir: Path, database_url: str, count: int) -> Iterator[None]:
+    """``count`` ``tradeoff worker`` processes for the duration of the block."""
+    with ExitStack() as stack:
+        for index in range(count):
+            log_path = workdir / f"worker-{index}-{uuid.uuid4().hex[:6]}.log"
+            args = [sys.executable, "-c", "from tradeoff.cli import main; main()", "worker"]
+            stack.enter_context(
+                managed_process(
+                    args,
+                    log_path=log_path,
+                    ready=functools.partial(_says_running, log_path),
+                    env=platform_env(workdir, database_url),
+                )
+            )
+        yield
 
 
 @contextmanager

@@ -36,6 +36,9 @@ def ingest(
         "", help="use this broker instead of a private mosquitto (it must not drop queued QoS 1 messages)"
     ),
     path: list[str] = typer.Option(list(PATHS), help=f"paths to run: {', '.join(PATHS)}"),
+    workers: int = typer.Option(
+        0, help="0: processors run inside the server (as shipped); N: in N separate `tradeoff worker` processes"
+    ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """Ingest throughput and acknowledgement latency: HTTP → SQLite, HTTP → PostgreSQL, MQTT → PostgreSQL."""
@@ -51,6 +54,7 @@ def ingest(
         pg_url=pg_url,
         mqtt_url=mqtt_url,
         paths=tuple(path),
+        workers=workers,
     )
     try:
         report = run_ingest_bench(options, progress=lambda line: err_console.print(f"[dim]{line}[/dim]"))

@@ -48,7 +48,8 @@ class Platform:
 
     def start(self) -> None:
         """Start background work: processors, services, then transports (nothing waits on a stopped bus)."""
-        self.bus.start()
+        if self.settings.run_processors:
+            self.bus.start()
         for service in self.services:
             service.start()
         if self.mqtt is not None:

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 4 * 1024 * 1024
     max_batch_events: int = 5000
     processor_poll_seconds: float = 1.0
+    run_processors: bool = Field(
+        default=True,
+        description="false: this process ingests and serves only; `tradeoff worker` processes apply events",
+    )
     require_services: bool = False
 
 

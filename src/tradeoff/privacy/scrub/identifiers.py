@@ -35,6 +35,7 @@ class IdentifierRegistry:
         self._by_suffix: list[tuple[str, IdentifierKind]] = []
         self._kinds: dict[str, IdentifierKind] = {}
         self._memo: dict[str, IdentifierKind | None] = {}  # field name → kind, for the hot path
+        self.version = 0  # bumped on every change, so callers may cache decisions per version
 
     def register(self, kind: IdentifierKind, *, fields: Iterable[str] = (), suffixes: Iterable[str] = ()) -> None:
         if kind.name in self._kinds and self._kinds[kind.name] != kind:
@@ -45,6 +46,7 @@ class IdentifierRegistry:
         for suffix in suffixes:
             self._by_suffix.append((normalize_key(suffix), kind))
         self._memo.clear()
+        self.version += 1
 
     def kind(self, name: str) -> IdentifierKind:
         return self._kinds[name]

@@ -74,11 +74,13 @@ def needs_scrub(value: Any, identifiers: IdentifierRegistry = DEFAULT_IDENTIFIER
     for run in _DIGIT_RUN.finditer(text):
         if sum(ch.isdecimal() for ch in run.group()) >= 12:
             return True
-    return any(_interesting_field(key, identifiers) for key in set(_KEY.findall(text)))
+    return _any_interesting_field(frozenset(_KEY.findall(text)), identifiers, identifiers.version)
 
 
-def _interesting_field(key: str, identifiers: IdentifierRegistry) -> bool:
-    return is_sad_name(key) or identifiers.kind_for_field(key) is not None
+@lru_cache(maxsize=4096)
+def _any_interesting_field(keys: frozenset[str], identifiers: IdentifierRegistry, _version: int) -> bool:
+    """Events of one kind share their field names: decided once per name set (and registry version)."""
+    return any(is_sad_name(key) or identifiers.kind_for_field(key) is not None for key in keys)
 
 
 class TooDeep(ValueError):
