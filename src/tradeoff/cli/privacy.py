@@ -1,4 +1,5 @@
-"""``tradeoff privacy …``: keys and erasure (vault), the audit chain, retention and the breach drill."""
+"""``tradeoff privacy …``: keys and erasure (vault), data-subject export and erasure, the audit chain,
+retention and the breach drill."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from tradeoff.core.clock import utcnow
 from tradeoff.platform.db.registry import all_metadata
 from tradeoff.privacy import breach
 from tradeoff.privacy.audit import cli as audit_cli
+from tradeoff.privacy.dsr import cli as dsr_cli
 from tradeoff.privacy.retention import apply_retention
 from tradeoff.privacy.vault import cli as vault_cli
 
-app = typer.Typer(no_args_is_help=True, help="Privacy: keys, erasure, audit chain, retention, breach drill")
+app = typer.Typer(
+    no_args_is_help=True, help="Privacy: keys, data-subject export/erasure, audit chain, retention, breach drill"
+)
 app.add_typer(vault_cli.app)
 audit_cli.register(app)
+dsr_cli.register(app)
 
 
 @app.command("retention")

@@ -22,6 +22,7 @@ from tradeoff.cli.common import console, err_console, print_json, settings, tran
 from tradeoff.platform.logging import configure_logging
 from tradeoff.sim.clock import parse_start
 from tradeoff.sim.generators import GENERATORS
+from tradeoff.sim.probe import PROBE, attach_probe
 from tradeoff.sim.provision import ApiError, Provisioned, provision_via_api, revoke_keys
 from tradeoff.sim.runner import Simulator
 from tradeoff.sim.seed import Credentials, seed_world
@@ -80,6 +81,14 @@ def simulate(
         except (ConnectionError, OSError, ValueError) as exc:
             err_console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
+        # The privacy probe plants card numbers and identifiers: only when asked for by name.
+        planted = config.var_dir / "sim" / "planted.json"
+        probe = None
+        if generator and PROBE in generator:
+            probe = attach_probe(
+                simulator, credentials, base_url=url, planted_path=planted, mqtt_url=mqtt_url or None,
+                topic_prefix=options.topic_prefix,
+            )  # fmt: skip
         try:
             if as_json or not console.is_terminal:
                 simulator.run(duration)
@@ -89,11 +98,16 @@ def simulate(
                     simulator.run(duration)
         finally:
             simulator.close()  # waits for outstanding MQTT acknowledgements, so they count below
+            if probe is not None:
+                probe.close()
+    probed = {"privacy_probe": probe.summary() | {"planted_file": str(planted)}} if probe else {}
     if as_json:
         seeded = {"admin_key": credentials.admin_key} if credentials.admin_key and not api_key else {}
-        print_json(simulator.summary() | seeded)
+        print_json(simulator.summary() | seeded | probed)
     else:
         console.print(_table(simulator))
+        if probe is not None:
+            console.print(f"privacy probe: {probe.summary()['stats']}; planted values in {planted}")
     unrouted = sum(sender.stats.unrouted for sender in simulator.senders.values())
     if unrouted:
         err_console.print(

@@ -1,9 +1,11 @@
 """Breach drill: take what an attacker would take — the database dump, the logs, the backups — and
 look for anything that identifies a person or a card.
 
-Detectors: Luhn-valid PANs with a known issuer prefix, e-mail addresses, international phone numbers,
-MAC addresses, the platform's own secrets, and exact values the simulator planted in raw inputs (raw
-device ids, names…). A clean drill finds zero of each.
+Detectors: Luhn-valid PANs with a known issuer prefix (as stored text writes them: one digit run or the
+groupings printed on cards, not every digit sequence a binary dump happens to juxtapose), e-mail addresses,
+international phone numbers, MAC addresses, the platform's own secrets, and exact values the simulator
+planted in raw inputs (raw device ids, names, card numbers however they are glued…). A clean drill finds
+zero of each.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from tradeoff.privacy.scrub.cards import find_pans
+from tradeoff.privacy.scrub.cards import find_stored_pans
 from tradeoff.privacy.scrub.detectors import find_emails, find_macs, find_phones, find_secrets
 
 DETECTED_KINDS = ("pan", "email", "phone", "mac", "secret")
@@ -82,7 +84,7 @@ def scan(artifacts: Iterable[Artifact], planted: Mapping[str, Iterable[str]] | N
 
 
 def _detect(text: str) -> Iterator[tuple[str, list[str]]]:
-    yield "pan", [text[start:end] for start, end in find_pans(text)]
+    yield "pan", [text[start:end] for start, end in find_stored_pans(text)]
     yield "email", find_emails(text)
     yield "phone", find_phones(text)
     yield "mac", find_macs(text)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from tradeoff.core.clock import SystemClock
 from tradeoff.privacy.audit import AuditCheckpointer, AuditTrail
 from tradeoff.privacy.consent import capability as consent_capability
+from tradeoff.privacy.dsr.erase import erasure_hook  # noqa: F401  (registered before the replay below)
 from tradeoff.privacy.gate import PrivacyGate
 from tradeoff.privacy.keys import KeyProvider
 from tradeoff.privacy.release import ReleaseConfig, ReleaseGuard
@@ -36,6 +37,9 @@ def register(platform: Platform) -> PrivacyServices:
     vault = vault_capability.register(platform, provider=keys)
     gate = consent_capability.register(platform, keys=keys)
     audit = AuditTrail.from_settings(platform.settings, keys=keys)
+    from tradeoff.privacy.dsr import api as dsr_api
+
+    platform.routers.append(dsr_api.router)
     guard = ReleaseGuard(
         platform.app_engine, SystemClock(), ReleaseConfig.from_settings(platform.settings), audit=audit
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import orjson
 from prometheus_client import Counter
 
 from tradeoff.core.clock import Clock, SystemClock
@@ -118,11 +119,38 @@ class PrivacyGate:
     # What the pipeline should apply to anything it keeps raw (dead letters) or reports (rejection reasons).
     @staticmethod
     def scrub_raw(raw: bytes) -> bytes:
-        return scrub_bytes(raw)
+        """Card data and identifiers go (``scrub_bytes``); a rejected event about a shopper also loses its
+        subject reference and its producer event id (apps build those from install ids + a counter)."""
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return scrub_bytes(raw)
+        return scrub_bytes(orjson.dumps(doc)) if _forget_subject_refs(doc) else scrub_bytes(raw)
 
     @staticmethod
     def scrub_text(text: str) -> str:
         return scrub_text(text)
+
+
+SUBJECT_REMOVED = "[SUBJECT REMOVED]"
+EVENT_ID_REMOVED = "[EVENT ID REMOVED]"
+
+
+def _forget_subject_refs(doc: Any) -> bool:
+    """In an envelope, an array of them or a ``{"events": [...]}`` batch: the subject reference and event id
+    of every event whose payload names a subject are replaced by markers. True when anything changed."""
+    items = doc.get("events") if isinstance(doc, dict) and isinstance(doc.get("events"), list) else doc
+    changed = False
+    for item in items if isinstance(items, list) else [items]:
+        if not isinstance(item, dict):
+            continue
+        payload = item.get("payload")
+        if isinstance(payload, dict) and SUBJECT_FIELD in payload:
+            payload[SUBJECT_FIELD] = SUBJECT_REMOVED
+            if "event_id" in item:
+                item["event_id"] = EVENT_ID_REMOVED
+            changed = True
+    return changed
 
 
 def _drop(reason: str) -> EventIn | None:

@@ -4,9 +4,12 @@
   ``admin``); creates a subject, optionally with its first consent, and returns the app token once.
 - ``GET /v1/me``, ``GET|PUT /v1/me/consent``, ``GET /v1/me/consent/history``, ``POST /v1/me/token`` and
   ``POST /v1/me/events`` — authenticated by the app token (``Authorization: Bearer ta_…``).
+- ``GET /v1/me/data`` (export, ``tradeoff-dsr/1``) and ``DELETE /v1/me`` (erasure) — the subject's own
+  data-subject requests (``privacy/dsr``). Once erased, the app token answers 410 ``erased`` everywhere.
 
 A ``Sec-GPC: 1`` header on any of them is honoured (recorded, and GPC-restricted grants withdrawn) before
-the request does anything else.
+the request does anything else. Consent changes, exports and erasures are recorded in the audit chain in
+the same transaction as the change.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from tradeoff.platform.db.rls import scope_to_tenant
 from tradeoff.platform.http.deps import PlatformDep, bearer_secret, roles
 from tradeoff.platform.http.responses import JsonResponse
 from tradeoff.platform.ingest.message import RawMessage
+from tradeoff.privacy.audit.actors import SUBJECT, actor_of
+from tradeoff.privacy.capability import privacy_of
 from tradeoff.privacy.consent import (
     Basis,
     ConsentChange,
@@ -34,6 +39,7 @@ from tradeoff.privacy.consent import (
     ConsentState,
     Purpose,
     Source,
+    audit_consent,
     change_consent,
     changes_for_tier,
     consent_history,
@@ -42,6 +48,7 @@ from tradeoff.privacy.consent import (
     notify_consent_changed,
     record_consent,
 )
+from tradeoff.privacy.dsr.service import RequestedBy, erase, export_for
 from tradeoff.privacy.subjects import (
     SubjectPrincipal,
     authenticate_app_token,
@@ -90,7 +97,12 @@ def get_me(request: Request, platform: PlatformDep) -> SubjectPrincipal:
         me = authenticate_app_token(conn, secret)
     if _gpc(request):
         honour_gpc(
-            platform.app_engine, tenant_id=me.tenant_id, subject_id=me.subject_id, source=Source.WEB, at=_now(platform)
+            platform.app_engine,
+            tenant_id=me.tenant_id,
+            subject_id=me.subject_id,
+            source=Source.WEB,
+            at=_now(platform),
+            audit=privacy_of(platform).audit,
         )
     return me
 
@@ -144,6 +156,14 @@ def register(
                 gpc=change.gpc,
                 at=at,
             )
+            audit_consent(
+                privacy_of(platform).audit,
+                conn,
+                tenant_id=principal.tenant_id,
+                subject_id=subject_id,
+                records=records,
+                actor=actor_of(principal),
+            )
         state = consent_state(conn, tenant_id=principal.tenant_id, subject_id=subject_id)
     notify_consent_changed(principal.tenant_id, subject_id)
     return {
@@ -188,6 +208,8 @@ def put_consent(request: Request, platform: PlatformDep, me: Me, body: ConsentIn
         subject_id=me.subject_id,
         change=body.change(gpc_header=_gpc(request)),
         at=at,
+        audit=privacy_of(platform).audit,
+        actor=SUBJECT,
     )
     return {
         **state_json(result.state, at),
@@ -202,6 +224,40 @@ def get_history(platform: PlatformDep, me: Me) -> dict[str, Any]:
         scope_to_tenant(conn, me.tenant_id)
         records = consent_history(conn, tenant_id=me.tenant_id, subject_id=me.subject_id)
     return {"records": [record.to_json() for record in records]}
+
+
+@router.get("/data", summary="Everything held about this subject (export, machine-readable JSON)")
+def get_data(platform: PlatformDep, me: Me) -> dict[str, Any]:
+    """The ``tradeoff-dsr/1`` export: every table holding the subject's data, their events and the audit
+    entries about them. 410 ``erased`` once the subject was erased."""
+    services = privacy_of(platform)
+    return export_for(
+        platform.app_engine,
+        tenant_id=me.tenant_id,
+        subject_id=me.subject_id,
+        vault=services.vault,
+        audit=services.audit,
+        actor=SUBJECT,
+        requested_by=RequestedBy.SUBJECT,
+        at=_now(platform),
+    )
+
+
+@router.delete("", summary="Erase this subject: keys destroyed, data and events deleted, token ends")
+def delete_self(platform: PlatformDep, me: Me) -> dict[str, Any]:
+    """``{"erased": true, "erased_at", "rows_deleted", "events_deleted", "tables"}``. Afterwards every
+    ``/v1/me`` call with this app token answers 410 ``erased``."""
+    services = privacy_of(platform)
+    report = erase(
+        platform.app_engine,
+        tenant_id=me.tenant_id,
+        subject_id=me.subject_id,
+        vault=services.vault,
+        audit=services.audit,
+        actor=SUBJECT,
+        requested_by=RequestedBy.SUBJECT,
+    )
+    return report.to_json()
 
 
 @router.post("/token", summary="Replace the app token (the old one stops working)")

@@ -59,7 +59,7 @@ def test_without_keys_identifiers_are_redacted() -> None:
             "email": "ann@example.org",
             "contact": {"phone": 4420794609, "mobile": True},
             "devices": {"device_id": ["a", "b"]},
-            "note": "reach me at ann@example.org",
+            "text": "reach me at ann@example.org",
             "token": "ta_0123456789ab_" + "y" * 43,
             "beacon_mac": "AA:BB:CC:00:11:22",
         }
@@ -68,7 +68,7 @@ def test_without_keys_identifiers_are_redacted() -> None:
         "email": "[EMAIL REMOVED]",
         "contact": {"phone": "[PHONE REMOVED]", "mobile": True},
         "devices": {"device_id": ["[DEVICE REMOVED]", "[DEVICE REMOVED]"]},
-        "note": "reach me at [EMAIL REMOVED]",
+        "text": "reach me at [EMAIL REMOVED]",
         "token": "[SECRET REMOVED]",
         "beacon_mac": "AA:BB:CC:00:11:22",  # store infrastructure is named, not tokenized
     }

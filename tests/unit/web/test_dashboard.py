@@ -226,7 +226,7 @@ def test_devices_page_joins_registry_and_state(client: TestClient, seed: Seed) -
 
 
 def test_events_page_renders_recent_events_and_subscribes_to_the_stream(client: TestClient, seed: Seed) -> None:
-    post_events(client, seed.acme_key, event("a-1", "gw-acme-1", note="<script>alert(1)</script>"))
+    post_events(client, seed.acme_key, event("a-1", "gw-acme-1", label="<script>alert(1)</script>"))
     post_events(client, seed.other_key, event("o-1", "vm-other-9"))
     login(client)
     html = client.get("/events").text

@@ -29,9 +29,23 @@ def classified(
     privacy: PrivacyClass,
     retention_days: int | None = KEEP,
     subject_key: bool = False,
+    pseudonym_key: bool = False,
+    encrypted: bool = False,
+    secret: bool = False,
     **kwargs: Any,
 ) -> Column[Any]:
-    """``subject_key=True`` marks the column naming the data subject a row belongs to: data-subject
-    export and erasure find every table holding a person's data through it."""
-    info = {"privacy": privacy, "retention_days": retention_days, "subject_key": subject_key}
+    """Data-subject export and erasure (``privacy/dsr``) are driven by these flags:
+
+    - ``subject_key=True``: the column naming the data subject a row belongs to (the subject id);
+    - ``pseudonym_key=True``: the column holding the subject's keyed pseudonym (``ps_…``/``pd_…``);
+    - ``encrypted=True``: vault ciphertext under the row's subject (decrypted into exports);
+    - ``secret=True``: an operational secret (a token verifier, a wrapped key), never exported."""
+    info = {
+        "privacy": privacy,
+        "retention_days": retention_days,
+        "subject_key": subject_key,
+        "pseudonym_key": pseudonym_key,
+        "encrypted": encrypted,
+        "secret": secret,
+    }
     return Column(name, type_, *args, info=info, **kwargs)

@@ -41,6 +41,7 @@ class Action(StrEnum):
     DSR_EXPORT = "dsr.export"
     DSR_ERASE = "dsr.erase"
     KEY_ROTATE = "key.rotate"
+    KEY_REWRAPPED = "key.rewrapped"
     PERSONAL_READ = "personal.read"
     RELEASE_PUBLISHED = "release.published"
     EXPORT_REFUSED = "release.export_refused"

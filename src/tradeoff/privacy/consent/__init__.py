@@ -25,7 +25,7 @@ from tradeoff.privacy.consent.model import (
     tier_of,
 )
 from tradeoff.privacy.consent.purposes import DEFAULT_EVENT_PURPOSES, EventPurposes, default_event_purposes
-from tradeoff.privacy.consent.service import ChangeResult, ConsentChange, change_consent, honour_gpc
+from tradeoff.privacy.consent.service import ChangeResult, ConsentChange, audit_consent, change_consent, honour_gpc
 
 __all__ = [
     "DEFAULT_EVENT_PURPOSES",
@@ -44,6 +44,7 @@ __all__ = [
     "Purpose",
     "Source",
     "apply_gpc",
+    "audit_consent",
     "change_consent",
     "changes_for_tier",
     "consent_history",

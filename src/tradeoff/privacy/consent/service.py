@@ -3,14 +3,17 @@ of this process, so the next event a withdrawn subject sends is already dropped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from tradeoff.platform.db.engine import write_transaction
 from tradeoff.platform.db.rls import scope_to_tenant
+from tradeoff.privacy.audit.actors import SUBJECT
+from tradeoff.privacy.audit.chain import Action
+from tradeoff.privacy.audit.trail import AuditTrail
 from tradeoff.privacy.consent.cache import notify_consent_changed
 from tradeoff.privacy.consent.ledger import apply_gpc, consent_state, record_consent
 from tradeoff.privacy.consent.model import Basis, ConsentRecord, ConsentState, Purpose, Source
@@ -34,9 +37,40 @@ class ChangeResult:
         return any(record.basis is Basis.GPC_CONFLICT for record in self.records)
 
 
+def audit_consent(
+    audit: AuditTrail | None,
+    conn: Connection,
+    *,
+    tenant_id: str,
+    subject_id: str,
+    records: Sequence[ConsentRecord],
+    actor: str,
+) -> None:
+    """Record a consent change (the records just appended) in the audit chain, in ``conn``'s transaction.
+    The details are the records without the subject id (the chain stores a MAC of it)."""
+    if audit is None or not records:
+        return
+    audit.record(
+        conn,
+        tenant_id=tenant_id,
+        actor=actor,
+        action=Action.CONSENT_CHANGED,
+        subject_id=subject_id,
+        details={"records": [record.to_json() for record in records]},
+    )
+
+
 def change_consent(
-    engine: Engine, *, tenant_id: str, subject_id: str, change: ConsentChange, at: datetime
+    engine: Engine,
+    *,
+    tenant_id: str,
+    subject_id: str,
+    change: ConsentChange,
+    at: datetime,
+    audit: AuditTrail | None = None,
+    actor: str = SUBJECT,
 ) -> ChangeResult:
+    """Append the change and, with ``audit``, its ``consent.changed`` entry in the same transaction."""
     with write_transaction(engine) as conn:
         scope_to_tenant(conn, tenant_id)
         records = record_consent(
@@ -49,16 +83,28 @@ def change_consent(
             gpc=change.gpc,
             at=at,
         )
+        audit_consent(audit, conn, tenant_id=tenant_id, subject_id=subject_id, records=records, actor=actor)
         state = consent_state(conn, tenant_id=tenant_id, subject_id=subject_id)
     notify_consent_changed(tenant_id, subject_id)
     return ChangeResult(records, state)
 
 
-def honour_gpc(engine: Engine, *, tenant_id: str, subject_id: str, source: Source, at: datetime) -> list[ConsentRecord]:
-    """Record a GPC signal seen on a request: GPC-restricted grants in force are withdrawn."""
+def honour_gpc(
+    engine: Engine,
+    *,
+    tenant_id: str,
+    subject_id: str,
+    source: Source,
+    at: datetime,
+    audit: AuditTrail | None = None,
+    actor: str = SUBJECT,
+) -> list[ConsentRecord]:
+    """Record a GPC signal seen on a request: GPC-restricted grants in force are withdrawn (and, with
+    ``audit``, the withdrawal is recorded in the audit chain in the same transaction)."""
     with write_transaction(engine) as conn:
         scope_to_tenant(conn, tenant_id)
         records = apply_gpc(conn, tenant_id=tenant_id, subject_id=subject_id, source=source, at=at)
+        audit_consent(audit, conn, tenant_id=tenant_id, subject_id=subject_id, records=records, actor=actor)
     if records:
         notify_consent_changed(tenant_id, subject_id)
     return records

@@ -124,6 +124,27 @@ def _pans_in_run(run: str, offset: int) -> Iterator[tuple[int, int]]:
         start = best + 1
 
 
+# A card number as stored text holds it: one run of 12-19 digits, or the groupings printed on cards
+# (4-4-4-4 with an optional tail of 1-3, Amex 4-6-5, Diners 4-6-4) with one separator used throughout, and
+# neither glued to letters or digits.
+_STORED_PAN = re.compile(
+    r"(?<![0-9A-Za-z])(?:\d{12,19}|\d{4}([ \-])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ \-])\d{6}\2\d{4,5})"
+    r"(?![0-9A-Za-z])"
+)
+
+
+def find_stored_pans(text: str) -> list[tuple[int, int]]:
+    """Spans of PANs shaped as people and systems write them, for scanning dumps, logs and backups.
+
+    Stricter than ``find_pans`` (which the gate uses: any sequence of digit groups): a binary dump packs
+    columns side by side ("…24.4310002026-11-29 07…" is a time next to a date, hex digests hold digit runs),
+    and the generous rule turns those into card numbers. Look for exact planted values as well: they are
+    found however they are glued."""
+    if not MAYBE_CARD.search(text):
+        return []
+    return [match.span() for match in _STORED_PAN.finditer(text) if is_pan(ascii_digits(match.group()))]
+
+
 # Magnetic-stripe data: track 1 (%B<PAN>^NAME^YYMM…?) and track 2 (;<PAN>=YYMM…? or EMV tag 57's D).
 _TRACK = re.compile(
     r"%?[Bb]\d{12,19}\^[^\^\n]{0,26}\^[^\s?]*\??"  # track 1

@@ -66,6 +66,11 @@ def normalize_ip(value: str) -> str:
         return value.strip().lower()
 
 
+def normalize_name(value: str) -> str:
+    """A person's name: NFC, whitespace collapsed, case-folded (``MARIA  SCHMIDT`` = ``Maria Schmidt``)."""
+    return " ".join(unicodedata.normalize("NFC", value).split()).casefold()
+
+
 def normalize_opaque(value: str) -> str:
     """Device, advertising and install ids: case and surrounding space carry no meaning."""
     return value.strip().lower()

@@ -2,12 +2,14 @@
 
 Other capabilities add kinds (a POS connector registers ``card_fingerprint`` or ``loyalty_id``) with
 ``DEFAULT_IDENTIFIERS.register(...)``. Field names are compared lower-case with non-alphanumerics removed,
-so ``deviceId``, ``device_id`` and ``Device-ID`` are the same field.
+so ``deviceId``, ``device_id`` and ``Device-ID`` are the same field. A generic name is an identifier only
+inside an object that is about a person (``within``): ``customer.name`` is a person's name, ``product.name``
+is not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from tradeoff.privacy.scrub.cards import normalize_key
@@ -15,6 +17,7 @@ from tradeoff.privacy.scrub.detectors import (
     normalize_email,
     normalize_ip,
     normalize_mac,
+    normalize_name,
     normalize_opaque,
     normalize_phone,
 )
@@ -34,10 +37,21 @@ class IdentifierRegistry:
         self._by_field: dict[str, IdentifierKind] = {}
         self._by_suffix: list[tuple[str, IdentifierKind]] = []
         self._kinds: dict[str, IdentifierKind] = {}
+        self._within: dict[tuple[str, str], IdentifierKind] = {}  # (parent field, field) → kind
+        self._parents: set[str] = set()
         self._memo: dict[str, IdentifierKind | None] = {}  # field name → kind, for the hot path
         self.version = 0  # bumped on every change, so callers may cache decisions per version
 
-    def register(self, kind: IdentifierKind, *, fields: Iterable[str] = (), suffixes: Iterable[str] = ()) -> None:
+    def register(
+        self,
+        kind: IdentifierKind,
+        *,
+        fields: Iterable[str] = (),
+        suffixes: Iterable[str] = (),
+        within: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        """``fields`` and ``suffixes`` name the kind anywhere; ``within`` maps a generic field name to the
+        parent fields (objects or lists of objects) in which it names the kind: ``{"name": ("customer",)}``."""
         if kind.name in self._kinds and self._kinds[kind.name] != kind:
             raise ValueError(f"identifier kind {kind.name!r} is already registered differently")
         self._kinds[kind.name] = kind
@@ -45,13 +59,22 @@ class IdentifierRegistry:
             self._by_field[normalize_key(field)] = kind
         for suffix in suffixes:
             self._by_suffix.append((normalize_key(suffix), kind))
+        for field, parents in (within or {}).items():
+            for parent in parents:
+                self._within[(normalize_key(parent), normalize_key(field))] = kind
+                self._parents.add(normalize_key(parent))
         self._memo.clear()
         self.version += 1
 
     def kind(self, name: str) -> IdentifierKind:
         return self._kinds[name]
 
-    def kind_for_field(self, key: str) -> IdentifierKind | None:
+    def kind_for_field(self, key: str, parent: str | None = None) -> IdentifierKind | None:
+        """The kind a field of this name holds (inside ``parent``, the field that holds its object)."""
+        if parent is not None and self._within and normalize_key(parent) in self._parents:
+            scoped = self._within.get((normalize_key(parent), normalize_key(key)))
+            if scoped is not None:
+                return scoped
         try:
             return self._memo[key]
         except KeyError:
@@ -64,6 +87,10 @@ class IdentifierRegistry:
             self._memo.clear()
         self._memo[key] = found
         return found
+
+    def is_parent(self, key: str) -> bool:
+        """Whether fields inside an object under ``key`` may be identifiers by ``within`` rules."""
+        return bool(self._parents) and normalize_key(key) in self._parents
 
     def kinds(self) -> list[str]:
         return sorted(self._kinds)
@@ -78,6 +105,16 @@ IP = IdentifierKind("ip", normalize_ip)
 # Normalized as the vault's ``TokenKind`` does, so ``tok_<kind>_<t>`` carries the vault's token ``t``.
 CARD_FINGERPRINT = IdentifierKind("card_fingerprint", lambda value: value, always_stable=True)
 LOYALTY_ID = IdentifierKind("loyalty_id", str.strip, always_stable=True)
+# A person's name. Free text about a person (notes, comments) cannot be vetted for names or national phone
+# numbers without a language model, so it is not kept either: the whole text becomes a token.
+NAME = IdentifierKind("name", normalize_name)
+FREE_TEXT = IdentifierKind("free_text", str.strip)
+# Objects about one person: a generic ``name`` inside them is that person's name.
+PERSON_OBJECTS = (
+    "customer", "customers", "shopper", "cardholder", "account_holder", "billing_address", "shipping_address",
+    "billing", "shipping", "contact", "contacts", "recipient", "buyer", "payer", "person", "profile", "member",
+    "user", "guest", "consumer",
+)  # fmt: skip
 
 
 def default_identifiers() -> IdentifierRegistry:
@@ -135,6 +172,26 @@ def default_identifiers() -> IdentifierRegistry:
         CARD_FINGERPRINT, fields=("card_fingerprint", "payment_fingerprint"), suffixes=("cardfingerprint",)
     )
     registry.register(LOYALTY_ID, fields=("loyalty_id", "loyalty_number", "loyalty_card", "member_number"))
+    registry.register(
+        NAME,
+        fields=(
+            "first_name", "middle_name", "last_name", "full_name", "given_name", "family_name", "surname",
+            "maiden_name", "customer_name", "shopper_name", "contact_name", "cardholder", "cardholder_name",
+            "name_on_card", "holder_name", "account_holder_name", "billing_name", "shipping_name",
+            "recipient_name", "buyer_name", "payer_name", "person_name",
+        ),
+        suffixes=("firstname", "lastname", "fullname", "givenname", "familyname", "holdername", "customername"),
+        within={"name": PERSON_OBJECTS, "display_name": PERSON_OBJECTS, "nickname": PERSON_OBJECTS},
+    )  # fmt: skip
+    registry.register(
+        FREE_TEXT,
+        fields=(
+            "note", "notes", "comment", "comments", "remark", "remarks", "memo", "free_text", "customer_note",
+            "order_note", "delivery_note", "cashier_note", "staff_note", "internal_note", "special_instructions",
+            "feedback_text",
+        ),
+        suffixes=("notes", "comment", "comments", "remarks"),
+    )  # fmt: skip
     return registry
 
 

@@ -80,7 +80,9 @@ def needs_scrub(value: Any, identifiers: IdentifierRegistry = DEFAULT_IDENTIFIER
 @lru_cache(maxsize=4096)
 def _any_interesting_field(keys: frozenset[str], identifiers: IdentifierRegistry, _version: int) -> bool:
     """Events of one kind share their field names: decided once per name set (and registry version)."""
-    return any(is_sad_name(key) or identifiers.kind_for_field(key) is not None for key in keys)
+    return any(
+        is_sad_name(key) or identifiers.kind_for_field(key) is not None or identifiers.is_parent(key) for key in keys
+    )
 
 
 class TooDeep(ValueError):
@@ -157,22 +159,23 @@ class _Walker:
     def count(self, kind: str, n: int = 1) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + n
 
-    def value(self, value: Any, depth: int) -> Any:
+    def value(self, value: Any, depth: int, parent: str | None = None) -> Any:
+        """``parent``: the field holding ``value`` (lists pass it on to their items)."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return self.mapping(value, depth)
+            return self.mapping(value, depth, parent)
         if isinstance(value, list | tuple):
             if depth >= MAX_DEPTH:
                 raise TooDeep(f"nested deeper than {MAX_DEPTH} levels")
-            return [self.value(item, depth + 1) for item in value]
+            return [self.value(item, depth + 1, parent) for item in value]
         if isinstance(value, bool) or value is None:
             return value
         if isinstance(value, int | float):
             return self.number(value)
         return value
 
-    def mapping(self, mapping: dict[Any, Any], depth: int) -> dict[str, Any]:
+    def mapping(self, mapping: dict[Any, Any], depth: int, parent: str | None = None) -> dict[str, Any]:
         if depth >= MAX_DEPTH:
             raise TooDeep(f"nested deeper than {MAX_DEPTH} levels")
         out: dict[str, Any] = {}
@@ -181,8 +184,8 @@ class _Walker:
             if is_sad_field(name, item):
                 self.count("sad")
                 continue
-            kind = self.identifiers.kind_for_field(name)
-            new_item = self.value(item, depth + 1) if kind is None else self.identifier(kind, item, depth + 1)
+            kind = self.identifiers.kind_for_field(name, parent)
+            new_item = self.value(item, depth + 1, name) if kind is None else self.identifier(kind, item, depth + 1)
             new_key = name if _plain_key(name) else self.text(name)
             while new_key in out:  # two keys scrubbed to the same marker
                 new_key += "'"
@@ -252,7 +255,7 @@ def scan(value: Any, *, identifiers: IdentifierRegistry = DEFAULT_IDENTIFIERS) -
     """What a value holds that must not be stored, and where; values are never echoed back. For leak
     scans (dumps, logs, breach drills) and tests."""
     findings: list[Finding] = []
-    _scan(value, "$", findings, identifiers, 0)
+    _scan(value, "$", findings, identifiers, 0, None)
     return findings
 
 
@@ -280,7 +283,9 @@ def _raw_identifier(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _scan(value: Any, path: str, out: list[Finding], identifiers: IdentifierRegistry, depth: int) -> None:
+def _scan(
+    value: Any, path: str, out: list[Finding], identifiers: IdentifierRegistry, depth: int, parent: str | None
+) -> None:
     if depth > MAX_DEPTH:
         out.append(Finding("too_deep", path))
         return
@@ -292,13 +297,13 @@ def _scan(value: Any, path: str, out: list[Finding], identifiers: IdentifierRegi
             out.extend(Finding(kind, f"{path}.<key>") for kind in scan_text(name))
             if is_sad_field(name, item):
                 out.append(Finding("sad", f"{path}.{name}"))
-            kind = identifiers.kind_for_field(name)
+            kind = identifiers.kind_for_field(name, parent)
             if kind is not None and _raw_identifier(item):
                 out.append(Finding(kind.name, f"{path}.{name}"))
-            _scan(item, f"{path}.{name}", out, identifiers, depth + 1)
+            _scan(item, f"{path}.{name}", out, identifiers, depth + 1, name)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _scan(item, f"{path}[{index}]", out, identifiers, depth + 1)
+            _scan(item, f"{path}[{index}]", out, identifiers, depth + 1, parent)
     elif (
         isinstance(value, int | float)
         and not isinstance(value, bool)

@@ -15,10 +15,25 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
-from tradeoff.core.errors import NotFound, Unauthenticated
+from tradeoff.core.errors import NotFound, TradeoffError, Unauthenticated
 from tradeoff.privacy.subjects.store import subjects
 
 APP_TOKEN_SCHEME = "ta"
+
+
+class SubjectErased(TradeoffError):
+    """The subject was erased (a subject is closed only by erasure): nothing is held about it any more.
+    HTTP 410 with code ``erased``; ``details.erased_at`` says when."""
+
+    code = "erased"
+    status = 410
+
+    def __init__(self, erased_at: datetime | None) -> None:
+        super().__init__(
+            "this subject was erased: nothing is held about it",
+            details={"erased_at": erased_at.isoformat() if erased_at is not None else None},
+        )
+        self.erased_at = erased_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +112,7 @@ def authenticate_app_token(conn: Connection, token: str) -> SubjectPrincipal:
     if row is None or not hmac.compare_digest(row.token_hash, _verifier(token)):
         raise Unauthenticated("unknown app token")
     if row.closed_at is not None:
-        raise Unauthenticated("this subject was closed")
+        raise SubjectErased(row.closed_at)
     return SubjectPrincipal(tenant_id=row.tenant_id, subject_id=row.subject_id)
 
 

@@ -21,10 +21,13 @@ subjects = Table(
     metadata,
     classified("subject_id", String(32), primary_key=True, privacy=PSEUDO, subject_key=True),
     classified("tenant_id", String(32), ForeignKey("tenants.id"), nullable=False, index=True, privacy=OPS),
-    classified("token_prefix", String(16), nullable=False, unique=True, privacy=PSEUDO),
-    classified("token_hash", String(64), nullable=False, privacy=PSEUDO),
+    # The app token's lookup prefix and SHA-256 verifier: credentials, never exported.
+    classified("token_prefix", String(16), nullable=False, unique=True, privacy=PSEUDO, secret=True),
+    classified("token_hash", String(64), nullable=False, privacy=PSEUDO, secret=True),
     classified("created_at", UtcDateTime(), nullable=False, privacy=PSEUDO),
     # Set when the subject is closed (erasure): consent no longer counts and the app token stops working.
     classified("closed_at", UtcDateTime(), nullable=True, privacy=PSEUDO),
-    info={"time_column": "created_at"},
+    # Erasure keeps the row as a closed tombstone (random id, no personal data): the app token then
+    # answers 410 "erased" and the gate drops anything later sent about the subject (privacy/dsr).
+    info={"time_column": "created_at", "dsr_erase": "close"},
 )

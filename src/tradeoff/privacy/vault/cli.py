@@ -19,8 +19,10 @@ from tradeoff.core.errors import TradeoffError
 from tradeoff.platform import tenancy
 from tradeoff.platform.db.engine import make_engine
 from tradeoff.platform.settings import Settings
+from tradeoff.privacy.audit.actors import CLI
+from tradeoff.privacy.audit.trail import AuditTrail
 from tradeoff.privacy.keys import KeyringError
-from tradeoff.privacy.vault.config import build_vault
+from tradeoff.privacy.vault.config import build_key_provider, build_vault
 from tradeoff.privacy.vault.erasure_ledger import LedgerError
 
 app = typer.Typer(no_args_is_help=True, help="Privacy vault: key rotation and the erasure ledger")
@@ -55,7 +57,9 @@ def rotate_keys(
     try:
         with engine.connect() as conn:
             tenant_id = tenancy.tenant_by_ref(conn, tenant).id
-        vault = build_vault(settings, engine)
+        keys = build_key_provider(settings)
+        vault = build_vault(settings, engine, provider=keys)
+        audit = AuditTrail.from_settings(settings, keys=keys)
         with Progress(
             TextColumn("re-wrapping data keys"),
             BarColumn(),
@@ -69,7 +73,14 @@ def rotate_keys(
             def on_progress(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            report = vault.rotate_kek(tenant_id, new_version=not resume, batch_size=batch_size, on_progress=on_progress)
+            report = vault.rotate_kek(
+                tenant_id,
+                new_version=not resume,
+                batch_size=batch_size,
+                on_progress=on_progress,
+                audit=audit,
+                actor=CLI,
+            )
     except (TradeoffError, KeyringError) as exc:
         raise _fail(exc.message if isinstance(exc, TradeoffError) else str(exc)) from None
     finally:

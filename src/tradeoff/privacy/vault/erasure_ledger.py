@@ -20,7 +20,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -46,6 +46,8 @@ class ErasedSubject:
     tenant_id: str
     subject_id: str
     erased_at: datetime
+    # The key provider of the vault doing the erasure: hooks that find rows by keyed pseudonym need it.
+    keys: KeyProvider | None = field(default=None, compare=False, repr=False)
 
 
 ErasureHook = Callable[[Connection, ErasedSubject], int]
@@ -205,7 +207,7 @@ class ErasureLedger:
             for subject_id in sorted(_subject_ids(conn, tenant_id)):
                 erased_at = macs.get(self.subject_mac(tenant_id, subject_id))
                 if erased_at is not None:
-                    found.append(ErasedSubject(tenant_id, subject_id, erased_at))
+                    found.append(ErasedSubject(tenant_id, subject_id, erased_at, self.provider))
         return found
 
     def replay(self, engine: Engine, *, hooks: Sequence[ErasureHook] | None = None) -> ReplayReport:

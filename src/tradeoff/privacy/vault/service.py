@@ -9,7 +9,7 @@ caller's transaction — needed when the caller already holds a SQLite write tra
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +20,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tradeoff.core.clock import utcnow
 from tradeoff.core.errors import InvalidInput
 from tradeoff.platform.db.engine import write_transaction
+from tradeoff.platform.db.rls import scope_to_tenant
+from tradeoff.privacy.audit.chain import Action
+from tradeoff.privacy.audit.trail import AuditTrail
 from tradeoff.privacy.keys import KeyProvider, KeyringError, SupportsRewrap, WrappedKey
 from tradeoff.privacy.vault.cache import KeyCache
 from tradeoff.privacy.vault.envelope import CipherContext, key_version_of, new_dek, seal, unseal
@@ -249,15 +252,21 @@ class Vault:
         new_version: bool = True,
         batch_size: int = 200,
         on_progress: ProgressCallback | None = None,
+        audit: AuditTrail | None = None,
+        actor: str = "system",
     ) -> RotationReport:
         """Make a new KEK version current, then re-wrap every data key of the tenant under it, a batch
         per transaction (the provider is called outside the transaction, and each update only applies if
         the row is unchanged), so encryption and decryption go on meanwhile. The data keys themselves —
-        and so every ciphertext — stay as they are. ``new_version=False`` resumes an interrupted run."""
+        and so every ciphertext — stay as they are. ``new_version=False`` resumes an interrupted run.
+
+        With ``audit``: ``key.rotate`` is recorded once the provider made the new version current (or the
+        resume began), and ``key.rewrapped`` with the counts when the run ends."""
         _check_id("tenant_id", tenant_id, 32)
         if batch_size < 1:
             raise InvalidInput("batch_size", "must be at least 1")
         target = self.provider.rotate(tenant_id) if new_version else self.provider.current_version(tenant_id)
+        self._audit(audit, tenant_id, actor, Action.KEY_ROTATE, {"kek_version": target, "new_version": new_version})
         total = self._count_older(tenant_id, target)
         done = rewrapped = skipped = failed = 0
         if on_progress is not None:
@@ -296,7 +305,18 @@ class Vault:
             if on_progress is not None:
                 on_progress(min(done, total), total)
         remaining = self._count_older(tenant_id, target)
-        return RotationReport(tenant_id, target, total, rewrapped, skipped, failed, remaining)
+        report = RotationReport(tenant_id, target, total, rewrapped, skipped, failed, remaining)
+        counts = {"kek_version": target, "total": total, "rewrapped": rewrapped, "skipped": skipped, "failed": failed}
+        self._audit(audit, tenant_id, actor, Action.KEY_REWRAPPED, {**counts, "remaining": remaining})
+        return report
+
+    def _audit(
+        self, audit: AuditTrail | None, tenant_id: str, actor: str, action: Action, details: Mapping[str, object]
+    ) -> None:
+        if audit is not None:
+            with write_transaction(self.engine) as conn:
+                scope_to_tenant(conn, tenant_id)
+                audit.record(conn, tenant_id=tenant_id, actor=actor, action=action, details=details)
 
     def _rewrap(self, tenant_id: str, row: _KeyRow) -> WrappedKey:
         wrapped = WrappedKey(row.kek_version, row.blob)
@@ -321,7 +341,7 @@ class Vault:
         erased_at = self._clock()
         self.ledger.append(tenant_id, subject_id, erased_at=erased_at)
         self.cache.drop_subject(tenant_id, subject_id)
-        subject = ErasedSubject(tenant_id, subject_id, erased_at)
+        subject = ErasedSubject(tenant_id, subject_id, erased_at, self.provider)
         if conn is None:
             with write_transaction(self.engine) as own:
                 outcome = erase_subject_rows(own, subject, hooks=self.hooks)

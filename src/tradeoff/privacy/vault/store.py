@@ -26,7 +26,8 @@ subject_keys = Table(
     classified("key_version", Integer(), primary_key=True, autoincrement=False, privacy=OPS),
     classified("kek_version", Integer(), nullable=False, privacy=OPS),
     # Key material, useless without the tenant KEK; deleted (not exported) when the subject is erased.
-    classified("wrapped_dek", LargeBinary(), nullable=False, privacy=OPS),
+    classified("wrapped_dek", LargeBinary(), nullable=False, privacy=OPS, secret=True),
     classified("created_at", UtcDateTime(), nullable=False, privacy=OPS),
-    info={"time_column": "created_at"},
+    # Erasure: ``Vault.shred`` deletes these rows (and the erasure ledger spares keys made afterwards).
+    info={"time_column": "created_at", "dsr_erase": "shred"},
 )
