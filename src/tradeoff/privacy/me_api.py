@@ -22,11 +22,12 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tradeoff.core.errors import InvalidInput, TooLarge
+from tradeoff.core.errors import InvalidInput
 from tradeoff.platform.auth import Principal, Role
 from tradeoff.platform.container import Platform
 from tradeoff.platform.db.engine import write_transaction
 from tradeoff.platform.db.rls import scope_to_tenant
+from tradeoff.platform.http.body import read_body
 from tradeoff.platform.http.deps import PlatformDep, bearer_secret, roles
 from tradeoff.platform.http.responses import JsonResponse
 from tradeoff.platform.ingest.message import RawMessage
@@ -272,7 +273,7 @@ def new_token(platform: PlatformDep, me: Me) -> dict[str, Any]:
 async def post_events(request: Request, platform: PlatformDep, me: Me) -> JsonResponse:
     """Same body and per-item results as ``POST /v1/events``; every event is about this subject
     (``payload.subject`` is set to it; naming another subject is refused) and its source is ``app``."""
-    body = await _read_limited(request, platform.settings.max_body_bytes)
+    body = await read_body(request, platform.settings.max_body_bytes)
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -293,14 +294,3 @@ async def post_events(request: Request, platform: PlatformDep, me: Me) -> JsonRe
     )
     report = await run_in_threadpool(platform.pipeline.ingest, message, decoder="json-batch")
     return JsonResponse(report.to_json())
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"body exceeds the limit of {limit} bytes", details={"limit": limit})
-        chunks.append(chunk)
-    return b"".join(chunks)

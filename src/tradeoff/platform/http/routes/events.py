@@ -13,11 +13,12 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from tradeoff.core.clock import utcnow
-from tradeoff.core.errors import NotFound, TooLarge
+from tradeoff.core.errors import NotFound
 from tradeoff.platform import metrics
 from tradeoff.platform.auth import Principal
 from tradeoff.platform.container import Platform
 from tradeoff.platform.eventlog import get_event, max_seq, read_events
+from tradeoff.platform.http.body import read_body
 from tradeoff.platform.http.deps import READERS, WRITERS, ConnDep, PlatformDep, roles
 from tradeoff.platform.http.responses import JsonResponse
 from tradeoff.platform.ingest.message import RawMessage
@@ -36,20 +37,6 @@ BATCH_EXAMPLE = {
         }
     ]
 }
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"body is {declared} bytes; the limit is {limit}", details={"limit": limit})
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"body exceeds the limit of {limit} bytes", details={"limit": limit})
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.post(
@@ -75,7 +62,7 @@ async def ingest_events(
 ) -> JsonResponse:
     """Committed before the response is sent: a 200 means every accepted item is durable."""
     started = time.perf_counter()
-    body = await _read_limited(request, platform.settings.max_body_bytes)
+    body = await read_body(request, platform.settings.max_body_bytes)
     message = RawMessage(
         body=body,
         transport="http",
