@@ -143,11 +143,15 @@ class PrivacyProbe:
 
     def _next_broken(self, now: datetime) -> list[EventDict]:
         at, name = self._quarantine[0]
-        made = [] if name in self.skipped else self._broken(name, at)
+        if name in self.skipped:
+            self._quarantine.pop(0)
+            return []
+        made = self._broken(name, at)
         if made is None:
             self._stuck = True  # not possible yet (app_bad_time before anyone consented): next tick
             return []
         self._quarantine.pop(0)
+        self._count(f"broken_{name}")
         return made
 
     @staticmethod
@@ -369,7 +373,6 @@ class PrivacyProbe:
         assert self.outlet is not None
         shopper = self.shoppers[list(QUARANTINE_AT).index(name) % len(self.shoppers)]
         card = shopper.card
-        self._count(f"broken_{name}")
         if name == "till_bad_time" and self.tills:
             self._plant("pan", card.pan)
             self._plant("name", shopper.name)
@@ -422,7 +425,6 @@ class PrivacyProbe:
         if name == "app_bad_time":
             state = next((s for s in self._states if s.enrollment is not None and (s.tier or 0) >= 1), None)
             if state is None:
-                self.stats[f"broken_{name}"] -= 1
                 return None
             self._plant("pan", state.shopper.card.dashed)
             self._plant("email", state.shopper.email)

@@ -64,24 +64,30 @@ class IngestPipeline:
 
     def ingest(self, message: RawMessage, *, decoder: str) -> IngestReport:
         """Ingest one message; raises ``MessageRejected`` (after dead-lettering it) if undecodable."""
-        report = self.ingest_many([message], decoder=decoder)[0]
-        assert report is not None  # an undecodable single message raises instead
+        errors: list[InvalidInput] = []
+        report = self.ingest_many([message], decoder=decoder, errors=errors)[0]
+        if report is None:
+            raise MessageRejected(errors[0].field, errors[0].reason)
         return report
 
-    def ingest_many(self, messages: Sequence[RawMessage], *, decoder: str) -> list[IngestReport | None]:
-        """Ingest several messages in one transaction (MQTT batching). ``None`` marks an undecodable one."""
+    def ingest_many(
+        self, messages: Sequence[RawMessage], *, decoder: str, errors: list[InvalidInput] | None = None
+    ) -> list[IngestReport | None]:
+        """Ingest several messages in one transaction (MQTT batching). ``None`` marks an undecodable one
+        (already dead-lettered; its error is appended to ``errors``). Never raises for bad input, so a
+        transport can acknowledge every message of the batch."""
         chosen = self.decoders.get(decoder)
         rows: list[dict[str, Any]] = []
         dead: list[dict[str, Any]] = []
         decoded: list[list[Candidate] | None] = []
-        first_error: InvalidInput | None = None
         for message in messages:
             try:
                 decoded.append(chosen.decode(message))
             except InvalidInput as exc:
                 dead.append(self._dead_letter(message, message.body, "undecodable", exc.message))
                 decoded.append(None)
-                first_error = first_error or exc
+                if errors is not None:
+                    errors.append(exc)
         outcomes = iter(_validate_all(messages, decoded))
         plans = [
             None
@@ -103,8 +109,6 @@ class IngestPipeline:
             for message, plan in zip(messages, plans, strict=True)
         ]
         _count(messages[0].transport if messages else "http", reports, len(dead))
-        if len(messages) == 1 and first_error is not None:
-            raise MessageRejected(first_error.field, first_error.reason)
         return reports
 
     def _plan(
