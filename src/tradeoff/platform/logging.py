@@ -42,5 +42,5 @@ def configure_logging(level: str = "INFO", log_dir: Path | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = handlers
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access",):
+    for noisy in ("uvicorn.access", "httpx", "httpcore"):  # one line per request drowns the rest
         logging.getLogger(noisy).setLevel(logging.WARNING)
