@@ -12,10 +12,13 @@ from tradeoff.cli.common import console, engine_scope, print_json, settings
 from tradeoff.core.clock import utcnow
 from tradeoff.platform.db.registry import all_metadata
 from tradeoff.privacy import breach
+from tradeoff.privacy.audit import AuditTrail
 from tradeoff.privacy.audit import cli as audit_cli
 from tradeoff.privacy.dsr import cli as dsr_cli
+from tradeoff.privacy.dsr.lapsed import DEFAULT_GRACE_DAYS, erase_lapsed
 from tradeoff.privacy.retention import apply_retention
 from tradeoff.privacy.vault import cli as vault_cli
+from tradeoff.privacy.vault.config import build_key_provider, build_vault
 
 app = typer.Typer(
     no_args_is_help=True, help="Privacy: keys, data-subject export/erasure, audit chain, retention, breach drill"
@@ -26,10 +29,24 @@ dsr_cli.register(app)
 
 
 @app.command("retention")
-def retention(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Delete or clear everything past the retention period its column declares."""
+def retention(
+    subject_grace_days: int = typer.Option(
+        DEFAULT_GRACE_DAYS, min=0, help="erase shoppers with no consent in force for this many days"
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Delete or clear everything past the retention period its column declares, and erase shoppers whose
+    consent has been out of force for the grace period (audited like any erasure)."""
+    config = settings()
+    now = utcnow()
     with engine_scope() as engine:
-        affected = apply_retention(engine, all_metadata(), now=utcnow())
+        affected = apply_retention(engine, all_metadata(), now=now)
+        keys = build_key_provider(config)
+        vault = build_vault(config, engine, provider=keys)
+        audit = AuditTrail.from_settings(config, keys=keys)
+        affected["subjects erased (consent lapsed)"] = erase_lapsed(
+            engine, vault=vault, audit=audit, now=now, grace_days=subject_grace_days
+        )
     if as_json:
         print_json(affected)
         return

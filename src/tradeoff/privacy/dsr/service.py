@@ -33,6 +33,7 @@ class RequestedBy(StrEnum):
     SUBJECT = "subject"  # the shopper's app, with its app token
     STAFF = "staff"  # an admin of the tenant, over the API
     CLI = "cli"  # an operator, with the tradeoff command
+    RETENTION = "retention"  # the retention job: nothing consented for the grace period
 
 
 def export_for(
