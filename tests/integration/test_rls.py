@@ -1,17 +1,15 @@
 """PostgreSQL row-level security: the application role sees one tenant, whatever the query says."""
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import ProgrammingError
 
-from tests.support.services import PG_ADMIN_URL, postgres_database
+from tests.support.services import rls_databases
 from tradeoff.platform import tenancy
 from tradeoff.platform.auth import Role, create_api_key
 from tradeoff.platform.db.engine import make_engine
@@ -27,22 +25,11 @@ pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 
 
-def _admin(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def databases() -> Iterator[tuple[str, str]]:
-    """(owner URL, application-role URL) of a fresh database with RLS set up by ``migrate``."""
-    role = f"tradeoff_app_{uuid.uuid4().hex[:8]}"
-    _admin(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
-    try:
-        with postgres_database() as url:
-            upgrade(url, app_role=role)
-            yield url, url.replace("postgres@", f"{role}@", 1)
-    finally:
-        _admin(f"DROP ROLE IF EXISTS {role}")
+    """(owner URL, application-role URL) of a fresh database migrated with row-level security."""
+    with rls_databases() as urls:
+        yield urls
 
 
 @pytest.fixture

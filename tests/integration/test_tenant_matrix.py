@@ -19,7 +19,6 @@ import re
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,17 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from tests.support.services import PG_ADMIN_URL, free_port, postgres_database
+from tests.support.services import free_port, rls_databases
 from tradeoff.platform import tenancy
 from tradeoff.platform.auth import Role, create_api_key, create_user
 from tradeoff.platform.db.engine import make_engine
-from tradeoff.platform.db.migrate import upgrade
 from tradeoff.platform.settings import Settings
 from tradeoff.server import create_server_app
 
@@ -59,22 +56,11 @@ REFERENCES = {"tenant_id", "site_id", "device_id", "key_id", "event_id", "subjec
 KEY_FIELDS = re.compile(r"(^|_)(id|ids|ref|slug|name|source|subject|secret|token|prefix|username|raw)$")
 
 
-def _admin(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def databases() -> Iterator[tuple[str, str]]:
     """(owner URL, application-role URL) of a fresh database migrated with row-level security."""
-    role = f"tradeoff_app_{uuid.uuid4().hex[:8]}"
-    _admin(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
-    try:
-        with postgres_database() as url:
-            upgrade(url, app_role=role)
-            yield url, url.replace("postgres@", f"{role}@", 1)
-    finally:
-        _admin(f"DROP ROLE IF EXISTS {role}")
+    with rls_databases() as urls:
+        yield urls
 
 
 @dataclass

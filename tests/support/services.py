@@ -93,3 +93,28 @@ def private_mosquitto(max_queued: int = 0) -> Iterator[int]:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def pg_admin(sql: str) -> None:
+    """Run one statement as the PostgreSQL superuser (roles, databases)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+@contextmanager
+def rls_databases() -> Iterator[tuple[str, str]]:
+    """(owner URL, application-role URL) of a fresh database migrated with row-level security, the app
+    role a fresh login role that is neither superuser nor BYPASSRLS; both dropped afterwards."""
+    from tradeoff.platform.db.migrate import upgrade
+
+    role = f"tradeoff_app_{uuid.uuid4().hex[:8]}"
+    need("PostgreSQL", "127.0.0.1", 5432)
+    pg_admin(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
+    try:
+        with postgres_database() as url:
+            upgrade(url, app_role=role)
+            yield url, url.replace("postgres@", f"{role}@", 1)
+    finally:
+        pg_admin(f"DROP ROLE IF EXISTS {role}")

@@ -3,23 +3,20 @@ guarantee that nothing is stored after a withdrawal. Wired exactly as ``consent.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.support.services import PG_ADMIN_URL, postgres_database
+from tests.support.services import rls_databases
 from tradeoff.platform import tenancy
 from tradeoff.platform.auth import Role, create_api_key
 from tradeoff.platform.container import build_platform
 from tradeoff.platform.db.engine import make_engine
-from tradeoff.platform.db.migrate import upgrade
 from tradeoff.platform.http.app import create_app
 from tradeoff.platform.settings import Settings
 from tradeoff.privacy import me_api
@@ -225,40 +222,29 @@ def test_tenants_are_separate(api: Api) -> None:
 @pytest.mark.postgres
 def test_me_api_runs_on_the_row_level_security_role(tmp_path: Path) -> None:
     """Handlers write through the tenant-bound application role; the gate reads consent as the owner."""
-    role = f"tradeoff_app_{uuid.uuid4().hex[:8]}"
-    _admin(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
-    try:
-        with postgres_database() as url:
-            upgrade(url, app_role=role)
-            owner = make_engine(url)
-            with owner.begin() as conn:
-                tenant = tenancy.create_tenant(conn, slug="acme", name="Acme").id
-                device_key = create_api_key(conn, tenant_id=tenant, role=Role.DEVICE, name="app backend").secret
-                admin_key = create_api_key(conn, tenant_id=tenant, role=Role.ADMIN, name="admin").secret
-            owner.dispose()
-            settings = Settings(
-                database_url=url,
-                app_database_url=url.replace("postgres@", f"{role}@", 1),
-                var_dir=tmp_path,
-                keyring_path=tmp_path / "keyring.json",
-            )
-            platform = build_platform(settings)
-            register(platform)
-            try:
-                with TestClient(create_app(settings, platform=platform)) as client:
-                    api = Api(client, {"acme:device": device_key, "acme:admin": admin_key})
-                    _, app = api.new_shopper()
-                    assert api.consent(app, tier=1)["tier"] == 1
-                    assert api.send(app, 2) == ["accepted"] * 2
-                    api.consent(app, tier=0)
-                    assert api.send(app, 2, start=2) == ["dropped"] * 2
-                    assert len(api.stored()) == 2
-            finally:
-                platform.close()
-    finally:
-        _admin(f"DROP ROLE IF EXISTS {role}")
-
-
-def _admin(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+    with rls_databases() as (url, app_url):
+        owner = make_engine(url)
+        with owner.begin() as conn:
+            tenant = tenancy.create_tenant(conn, slug="acme", name="Acme").id
+            device_key = create_api_key(conn, tenant_id=tenant, role=Role.DEVICE, name="app backend").secret
+            admin_key = create_api_key(conn, tenant_id=tenant, role=Role.ADMIN, name="admin").secret
+        owner.dispose()
+        settings = Settings(
+            database_url=url,
+            app_database_url=app_url,
+            var_dir=tmp_path,
+            keyring_path=tmp_path / "keyring.json",
+        )
+        platform = build_platform(settings)
+        register(platform)
+        try:
+            with TestClient(create_app(settings, platform=platform)) as client:
+                api = Api(client, {"acme:device": device_key, "acme:admin": admin_key})
+                _, app = api.new_shopper()
+                assert api.consent(app, tier=1)["tier"] == 1
+                assert api.send(app, 2) == ["accepted"] * 2
+                api.consent(app, tier=0)
+                assert api.send(app, 2, start=2) == ["dropped"] * 2
+                assert len(api.stored()) == 2
+        finally:
+            platform.close()
