@@ -49,7 +49,7 @@ from tradeoff.privacy.consent import (
     notify_consent_changed,
     record_consent,
 )
-from tradeoff.privacy.dsr.service import RequestedBy, erase, export_for
+from tradeoff.privacy.dsr.own import erase_own, export_own
 from tradeoff.privacy.subjects import (
     SubjectPrincipal,
     authenticate_app_token,
@@ -231,34 +231,14 @@ def get_history(platform: PlatformDep, me: Me) -> dict[str, Any]:
 def get_data(platform: PlatformDep, me: Me) -> dict[str, Any]:
     """The ``tradeoff-dsr/1`` export: every table holding the subject's data, their events and the audit
     entries about them. 410 ``erased`` once the subject was erased."""
-    services = privacy_of(platform)
-    return export_for(
-        platform.app_engine,
-        tenant_id=me.tenant_id,
-        subject_id=me.subject_id,
-        vault=services.vault,
-        audit=services.audit,
-        actor=SUBJECT,
-        requested_by=RequestedBy.SUBJECT,
-        at=_now(platform),
-    )
+    return export_own(platform, tenant_id=me.tenant_id, subject_id=me.subject_id, at=_now(platform))
 
 
 @router.delete("", summary="Erase this subject: keys destroyed, data and events deleted, token ends")
 def delete_self(platform: PlatformDep, me: Me) -> dict[str, Any]:
     """``{"erased": true, "erased_at", "rows_deleted", "events_deleted", "tables"}``. Afterwards every
     ``/v1/me`` call with this app token answers 410 ``erased``."""
-    services = privacy_of(platform)
-    report = erase(
-        platform.app_engine,
-        tenant_id=me.tenant_id,
-        subject_id=me.subject_id,
-        vault=services.vault,
-        audit=services.audit,
-        actor=SUBJECT,
-        requested_by=RequestedBy.SUBJECT,
-    )
-    return report.to_json()
+    return erase_own(platform, tenant_id=me.tenant_id, subject_id=me.subject_id)
 
 
 @router.post("/token", summary="Replace the app token (the old one stops working)")

@@ -16,9 +16,9 @@ from tradeoff.platform.db.rls import scope_to_tenant
 from tradeoff.platform.http.errors import error_body
 from tradeoff.privacy import dsr
 from tradeoff.privacy.capability import privacy_of
-from tradeoff.privacy.dsr import RequestedBy, export_subject
+from tradeoff.privacy.dsr import export_subject
+from tradeoff.privacy.dsr.own import erase_own, export_own
 from tradeoff.privacy.subjects import SubjectErased
-from tradeoff.web.portal_link import ACTOR
 from tradeoff.web.portal_session import Shopper, portal_now
 
 PREVIEW_ROWS = 50
@@ -105,31 +105,11 @@ def export_document(platform: Platform, shopper: Shopper) -> tuple[int, dict[str
 def erase(platform: Platform, shopper: Shopper) -> dict[str, Any]:
     """Erase the shopper (crypto-shred, delete rows and events, close the subject): ``DELETE /v1/me``'s
     use case, audited as ``dsr.erase``."""
-    services = privacy_of(platform)
-    report = dsr.erase(
-        platform.app_engine,
-        tenant_id=shopper.tenant_id,
-        subject_id=shopper.subject_id,
-        vault=services.vault,
-        audit=services.audit,
-        actor=ACTOR,
-        requested_by=RequestedBy.SUBJECT,
-    )
-    return report.to_json()
+    return erase_own(platform, tenant_id=shopper.tenant_id, subject_id=shopper.subject_id)
 
 
 def _export(platform: Platform, shopper: Shopper) -> dict[str, Any]:
-    services = privacy_of(platform)
-    return dsr.export_for(
-        platform.app_engine,
-        tenant_id=shopper.tenant_id,
-        subject_id=shopper.subject_id,
-        vault=services.vault,
-        audit=services.audit,
-        actor=ACTOR,
-        requested_by=RequestedBy.SUBJECT,
-        at=portal_now(platform),
-    )
+    return export_own(platform, tenant_id=shopper.tenant_id, subject_id=shopper.subject_id, at=portal_now(platform))
 
 
 @dataclass(frozen=True, slots=True)
