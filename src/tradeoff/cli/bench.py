@@ -9,6 +9,7 @@ from rich.table import Table
 
 from tradeoff.bench.ingest import PATHS, IngestOptions, run_ingest_bench
 from tradeoff.bench.services import BenchError
+from tradeoff.cli import bench_presence, bench_vending
 from tradeoff.cli.common import console, err_console, print_json
 
 app = typer.Typer(no_args_is_help=True, help="Benchmarks (results go to docs/benchmarks.md)")
@@ -100,3 +101,7 @@ def _print_table(report: dict[str, Any]) -> None:
                 f"{row['name']} at a steady {paced['rate_per_s']:,.0f}/s: "
                 f"ack p50 {paced['ack_p50_ms']:,.1f} ms, p99 {paced['ack_p99_ms']:,.1f} ms"
             )
+
+
+bench_vending.register(app)
+bench_presence.register(app)

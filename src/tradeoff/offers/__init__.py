@@ -1,0 +1,1 @@
+"""Offers: campaigns, the decision engine, coupons and their delivery to the shopper's app."""

@@ -1,0 +1,1 @@
+"""Presence: BLE frames and gateway dialects → sightings → zones, dwell, visits and journeys."""

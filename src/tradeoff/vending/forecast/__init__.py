@@ -1,0 +1,1 @@
+"""Per-column demand forecasts: weekday pattern, intermittent demand, uncertainty."""

@@ -1,0 +1,1 @@
+"""The routing layer: one problem model, solved by PyVRP, checked independently of any solver."""
