@@ -1,0 +1,9 @@
+"""``tradeoff bench …`` commands: placeholder until filled in."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``bench`` group."""
