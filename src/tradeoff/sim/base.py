@@ -57,6 +57,22 @@ class EventFactory:
             "payload": payload,
         }
 
+    def raw(self, *, source: str, format: str, body: bytes, type: str, kind: str | None = None) -> EventDict:
+        """A message in a vendor format (a DEX audit, a gateway's JSON) that the platform's ``format``
+        decoder turns into events; ``type`` is only what the simulator counts it as."""
+        return {
+            "event_id": self.next_id(source, kind or type.rsplit(".", 1)[-1]),
+            "type": type,
+            "source": source,
+            "format": format,
+            "body": body,
+        }
+
+
+def is_raw(event: EventDict) -> bool:
+    """True for a vendor-format message (sent as its body, decoded by the platform), not an envelope."""
+    return "format" in event
+
 
 @dataclass(frozen=True)
 class GeneratorContext:

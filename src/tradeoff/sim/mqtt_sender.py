@@ -21,7 +21,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from tradeoff.platform.mqtt import parse_mqtt_url
-from tradeoff.sim.base import EventDict
+from tradeoff.sim.base import EventDict, is_raw
 from tradeoff.sim.transports import SenderStats, TransportName
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,9 @@ NO_MATCHING_SUBSCRIBERS = 16  # a PUBACK reason code: accepted, but nobody was l
 
 
 def event_topic(prefix: str, tenant_slug: str, event: EventDict) -> str:
-    return f"{prefix}/{tenant_slug}/{event['source']}/{event['type']}"
+    """``<prefix>/<tenant>/<source>/<type>``, or ``…/<format>`` for a vendor-format message."""
+    last = event["format"] if is_raw(event) else event["type"]
+    return f"{prefix}/{tenant_slug}/{event['source']}/{last}"
 
 
 class MqttSender:
@@ -84,7 +86,8 @@ class MqttSender:
         for event in events:
             self._wait_pending(self.max_inflight - 1)
             topic = event_topic(self.topic_prefix, self.tenant_slug, event)
-            info = self.client.publish(topic, orjson.dumps(event), qos=1)
+            body = event["body"] if is_raw(event) else orjson.dumps(event)
+            info = self.client.publish(topic, body, qos=1)
             with self._cond:
                 self.stats.attempted += 1
                 if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:

@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 import httpx
 import orjson
 
-from tradeoff.sim.base import EventDict
+from tradeoff.sim.base import EventDict, is_raw
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +97,22 @@ class HttpSender:
                 self.stats.failed += 1
                 log.warning("no API key for source %s; event %s not sent", event.get("source"), event["event_id"])
                 continue
+            if is_raw(event):  # a vendor-format message is one request of its own
+                self._post(key, [event], body=event["body"], format=str(event["format"]))
+                continue
             by_key.setdefault(key, []).append(event)
         for key, batch in by_key.items():
             for start in range(0, len(batch), self.batch_size):
                 self._post(key, batch[start : start + self.batch_size])
 
-    def _post(self, key: str, batch: list[EventDict]) -> None:
+    def _post(self, key: str, batch: list[EventDict], *, body: bytes | None = None, format: str | None = None) -> None:
         self.stats.attempted += len(batch)
-        body = orjson.dumps({"events": batch})
+        if body is None:
+            body = orjson.dumps({"events": batch})
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        if format is not None:
+            headers["Content-Type"] = "application/octet-stream"
+        params = {"format": format} if format is not None else None
         delay = self.backoff
         problem = ""
         for attempt in range(self.max_attempts):
@@ -115,7 +122,7 @@ class HttpSender:
                     break
                 delay = min(delay * 2, self.max_backoff)
             try:
-                response = self.client.post("/v1/events", content=body, headers=headers)
+                response = self.client.post("/v1/events", content=body, headers=headers, params=params)
             except httpx.TransportError as exc:
                 problem = f"{type(exc).__name__}: {exc}"
                 continue

@@ -4,7 +4,7 @@ import httpx
 import orjson
 import pytest
 
-from tradeoff.sim.base import EventDict
+from tradeoff.sim.base import EventDict, EventFactory
 from tradeoff.sim.mqtt_sender import event_topic
 from tradeoff.sim.transports import HttpSender
 
@@ -100,3 +100,26 @@ def test_client_errors_are_not_retried_and_retries_are_bounded() -> None:
 @pytest.mark.parametrize("prefix", ["tradeoff", "test-1"])
 def test_mqtt_topic_follows_the_platform_scheme(prefix: str) -> None:
     assert event_topic(prefix, "demo", event("vm-1", 1)) == f"{prefix}/demo/vm-1/device.heartbeat"
+
+
+def raw_dex(source: str) -> EventDict:
+    return EventFactory("r").raw(source=source, format="dex", body=b"DXS*1*VA*V0/6*1\r\n", type="vending.dex_audit")
+
+
+def test_a_vendor_format_message_is_posted_alone_as_its_body_with_its_decoder() -> None:
+    seen: list[tuple[str | None, bytes]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("format") == "dex":
+            seen.append((request.url.params.get("format"), request.content))
+            return httpx.Response(200, json={"results": [{"index": 0, "status": "accepted", "event_id": "x"}]})
+        return accept_all(request)
+
+    http = sender(handler)
+    http.send([event("a", 1), raw_dex("a"), event("a", 2)])
+    assert seen == [("dex", b"DXS*1*VA*V0/6*1\r\n")]
+    assert (http.stats.attempted, http.stats.delivered) == (3, 3)
+
+
+def test_a_vendor_format_message_goes_to_its_decoder_topic() -> None:
+    assert event_topic("tradeoff", "demo", raw_dex("vm-1")) == "tradeoff/demo/vm-1/dex"
