@@ -43,15 +43,27 @@ class Stop:
 
 @dataclass(frozen=True)
 class RoutingProblem:
+    """Depots, stops and trucks over one distance and one duration matrix (indexed by location)."""
+
     depots: int
     stops: Sequence[Stop]
     vehicles: Sequence[Vehicle]
     distance: npt.NDArray[np.int64]
     duration: npt.NDArray[np.int64]
 
+    @property
+    def num_locations(self) -> int:
+        return self.depots + len(self.stops)
+
+    def location(self, stop: int) -> int:
+        """The matrix index of stop ``stop`` (an index into ``stops``)."""
+        return self.depots + stop
+
 
 @dataclass(frozen=True)
 class Route:
+    """One truck's tour: depot → ``stops`` → depot, with the schedule it follows."""
+
     vehicle: str
     stops: tuple[int, ...]  # indices into ``problem.stops`` in visiting order
     arrivals: tuple[int, ...]  # service start time at each stop (seconds)
@@ -63,6 +75,9 @@ class Route:
 
 @dataclass(frozen=True)
 class RoutingSolution:
+    """Routes plus what was left out. ``unserved`` lists every stop not visited (optional ones normally;
+    a required one only when ``feasible`` is False). ``meta["violations"]`` says why a solution is infeasible."""
+
     routes: tuple[Route, ...]
     distance: int
     unserved: tuple[int, ...]  # optional stops left out
