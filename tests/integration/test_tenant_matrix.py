@@ -194,6 +194,25 @@ def seed(client: httpx.Client, owner_url: str, app: FastAPI, slug: str) -> Tenan
         _ok(client.get(f"/v1/privacy/subjects/{tenant.ids['subject']}/export", headers=admin))
     if ("DELETE", "/v1/privacy/subjects/{subject_id}") in routes:
         _ok(client.delete(f"/v1/privacy/subjects/{tenant.ids['erased']}", headers=admin))
+    if ("POST", "/v1/vending/depots") in routes:  # the vending fleet: one of each object, a fill and a fault
+        v, owned = "/v1/vending", {"name": f"{slug}-depot-{tag}", "lat": 1, "lon": 1}
+        depot = _ok(client.post(f"{v}/depots", headers=admin, json=owned))
+        body = {"depot_id": depot["id"], "name": f"{slug}-truck-{tag}", "capacity_units": 100}
+        truck = _ok(client.post(f"{v}/trucks", headers=admin, json=body))
+        body = {"sku": f"{slug}-sku-{tag}", "name": f"{slug} cola {tag}"}
+        product = _ok(client.post(f"{v}/products", headers=admin, json=body))
+        body = {"name": f"{slug}-vm-{tag}", "lat": 1, "lon": 1, "depot_id": depot["id"],
+                "dex_serial": f"{slug}-serial-{tag}", "device_id": tenant.ids["gateway"]}  # fmt: skip
+        machine = _ok(client.post(f"{v}/machines", headers=admin, json=body))
+        columns = [{"selection": "1", "product": product["id"], "capacity": 10}]
+        _ok(client.put(f"{v}/machines/{machine['id']}/planogram", headers=admin, json={"columns": columns}))
+        _ok(client.post(f"{v}/machines/{machine['id']}/fills", headers=admin, json={"all_to_par": True}))
+        fault = {"event_id": f"{slug}-fault-{tag}", "type": "vending.telemetry", "occurred_at": NOW, "source": gateway,
+                 "payload": {"kind": "fault", "code": f"{slug}-code-{tag}"}}  # fmt: skip
+        _ok(client.post("/v1/events", headers=tenant.auth("device"), json={"events": [fault]}))
+        tenant.ids |= {"depot": depot["id"], "truck": truck["id"], "product": product["id"], "machine": machine["id"]}
+        tenant.markers |= {f"{slug}-depot-{tag}", f"{slug}-truck-{tag}", f"{slug}-sku-{tag}", f"{slug}-vm-{tag}",
+                           f"{slug}-serial-{tag}", f"{slug}-code-{tag}"}  # fmt: skip
     letters = _ok(client.get("/v1/dead-letters", headers=admin))["dead_letters"]
     assert letters, "the invalid event was dead-lettered"
     tenant.ids["dead_letter"] = str(letters[0]["id"])
@@ -270,6 +289,10 @@ def ids_for_b(b: Tenant) -> dict[str, str]:
         "subject_id": b.ids["subject"],
         "dead_letter_id": b.ids["dead_letter"],
         "username": b.users["staff"],
+        "depot_id": b.ids.get("depot", "no-depot"),
+        "truck_id": b.ids.get("truck", "no-truck"),
+        "product_id": b.ids.get("product", "no-product"),
+        "machine_id": b.ids.get("machine", "no-machine"),
     }
 
 

@@ -78,8 +78,14 @@ def _privacy_capability(platform: Platform) -> None:
     register(platform)
 
 
+def _vending_capability(platform: Platform) -> None:
+    from tradeoff.vending.capability import register
+
+    register(platform)
+
+
 # In dependency order: the privacy gate must be the first gate, so later gates see scrubbed events.
-CAPABILITIES: list[Capability] = [_platform_capability, _privacy_capability]
+CAPABILITIES: list[Capability] = [_platform_capability, _privacy_capability, _vending_capability]
 
 
 def build_platform(settings: Settings) -> Platform:

@@ -59,7 +59,8 @@ def get_conn(request: Request, platform: PlatformDep, principal: PrincipalDep) -
             yield conn
 
 
-ConnDep = Annotated[Connection, Depends(get_conn)]
+# scope="function": the transaction commits before the response is sent (acknowledge only what is durable).
+ConnDep = Annotated[Connection, Depends(get_conn, scope="function")]
 
 
 def roles(*allowed: Role) -> object:
