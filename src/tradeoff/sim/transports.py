@@ -147,8 +147,9 @@ class HttpSender:
                 self.stats.duplicates += 1
             else:
                 self.stats.rejected += 1
-                index = int(item.get("index", 0))
-                log.warning("event %s rejected: %s", batch[index].get("event_id"), item.get("error"))
+                index = int(item.get("index", 0))  # a vendor-format message may decode into several items
+                event_id = batch[min(index, len(batch) - 1)].get("event_id")
+                log.warning("event %s rejected: %s", event_id, item.get("error"))
 
     def _wait(self, seconds: float) -> bool:
         if self._sleep is not None:

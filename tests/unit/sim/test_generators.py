@@ -18,9 +18,13 @@ from tradeoff.sim.generators import (
     register_generator,
 )
 from tradeoff.sim.models import poisson, traffic_rate
+from tradeoff.sim.probe import PROBE
 from tradeoff.sim.world import demo_world
 
 START = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # a Friday, 16:00 in Berlin: the store is busy
+
+
+ENVELOPE_GENERATORS = ["heartbeat", "telemetry", PROBE]
 
 
 def context(seed: int = 7, run_id: str = "run1", start: datetime = START) -> GeneratorContext:
@@ -28,7 +32,7 @@ def context(seed: int = 7, run_id: str = "run1", start: datetime = START) -> Gen
 
 
 def simulate(ctx: GeneratorContext, *, minutes: float, step_s: float) -> list[EventDict]:
-    generators = build_generators(ctx)
+    generators = build_generators(ctx, ENVELOPE_GENERATORS)  # others send vendor formats (tests of their own)
     out: list[EventDict] = []
     now, end = ctx.start, ctx.start + timedelta(minutes=minutes)
     while now < end:
