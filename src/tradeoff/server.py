@@ -6,14 +6,18 @@ import gc
 
 from fastapi import FastAPI
 
+from tradeoff.core.clock import Clock
 from tradeoff.platform.container import Platform
 from tradeoff.platform.http.app import create_app
 from tradeoff.platform.settings import Settings, get_settings
 from tradeoff.web.dashboard import install_dashboard
 
 
-def create_server_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
-    return create_app(settings or get_settings(), platform=platform, extensions=[install_dashboard])
+def create_server_app(
+    settings: Settings | None = None, *, platform: Platform | None = None, clock: Clock | None = None
+) -> FastAPI:
+    """``clock``: the platform's time when it builds its own platform (``tradeoff demo`` passes the simulator's)."""
+    return create_app(settings or get_settings(), platform=platform, extensions=[install_dashboard], clock=clock)
 
 
 def app_from_env() -> FastAPI:

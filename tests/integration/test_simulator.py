@@ -95,7 +95,9 @@ def test_simulator_feeds_the_platform_over_http_and_mqtt(server: Running) -> Non
     finally:
         engine.dispose()
     assert credentials.admin_key is not None
-    options = SimOptions(speed=120, seed=3, step_seconds=0.5, topic_prefix=server.prefix)
+    options = SimOptions(
+        speed=120, seed=3, step_seconds=0.5, topic_prefix=server.prefix, generators=("heartbeat", "telemetry")
+    )
     simulator = build_simulator(world, credentials, base_url=server.url, mqtt_url=MQTT_URL, options=options)
     try:
         summary = simulator.run(duration=3)  # six simulated minutes

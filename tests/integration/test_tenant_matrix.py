@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,16 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from sqlalchemy import insert
 
 from tests.support.services import free_port, rls_databases
+from tradeoff.offers.coupons import coupon_key, make_code
+from tradeoff.offers.store import offer_coupons
 from tradeoff.platform import tenancy
 from tradeoff.platform.auth import Role, create_api_key, create_user
 from tradeoff.platform.db.engine import make_engine
 from tradeoff.platform.settings import Settings
+from tradeoff.privacy.capability import privacy_of
 from tradeoff.server import create_server_app
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -148,6 +152,23 @@ def seed(client: httpx.Client, owner_url: str, app: FastAPI, slug: str) -> Tenan
         device = _ok(client.post("/v1/devices", headers=admin, json=body))
         tenant.ids[kind] = device["id"]
         tenant.ids[f"{kind}:external"] = device["external_id"]
+    site_url = f"/v1/sites/{site['id']}"
+    zone = {"name": f"{slug}-zone-{tag}", "polygon": [[0, 0], [5, 0], [5, 5]]}
+    plan = {"width_m": 20, "height_m": 10, "zones": [zone]}
+    _ok(client.put(f"{site_url}/floor-plan", headers=admin, json=plan))
+    _ok(client.put(f"{site_url}/floor-plan/image", headers=admin, content=f"<svg>{slug}-img-{tag}</svg>".encode()))
+    beacon_body = {
+        "kind": "eddystone",
+        "id": f"{tag}{tag[:8]}/{tag}",
+        "label": f"{slug}-beacon-{tag}",
+        "x_m": 1,
+        "y_m": 1,
+        "skus": [f"{slug}-sku-{tag}"],
+    }
+    beacon = _ok(client.post(f"{site_url}/beacons", headers=admin, json=beacon_body))
+    tenant.ids["beacon"] = beacon["id"]
+    tenant.markers |= {f"{slug}-zone-{tag}", f"{slug}-img-{tag}", f"{slug}-beacon-{tag}", beacon["id"]}
+    _ok(client.put(f"{site_url}/gateways/{tenant.ids['gateway']}/placement", headers=admin, json={"x_m": 2, "y_m": 2}))
     for role, device in (("staff", None), ("device", "gateway"), ("pos", "pos")):
         body = {"role": role, "name": f"{slug}-{role}-key-{tag}"}
         if device:
@@ -213,10 +234,56 @@ def seed(client: httpx.Client, owner_url: str, app: FastAPI, slug: str) -> Tenan
         tenant.ids |= {"depot": depot["id"], "truck": truck["id"], "product": product["id"], "machine": machine["id"]}
         tenant.markers |= {f"{slug}-depot-{tag}", f"{slug}-truck-{tag}", f"{slug}-sku-{tag}", f"{slug}-vm-{tag}",
                            f"{slug}-serial-{tag}", f"{slug}-code-{tag}"}  # fmt: skip
+    _seed_offers(client, owner_url, app, tenant, slug, tag)
     letters = _ok(client.get("/v1/dead-letters", headers=admin))["dead_letters"]
     assert letters, "the invalid event was dead-lettered"
     tenant.ids["dead_letter"] = str(letters[0]["id"])
     return tenant
+
+
+def _seed_offers(client: httpx.Client, owner_url: str, app: FastAPI, tenant: Tenant, slug: str, tag: str) -> None:
+    """A campaign through the API and one issued coupon (written directly: issuing needs a shopper's visit)."""
+    now = datetime.now(UTC)
+    body = {
+        "name": f"{slug}-campaign-{tag}",
+        "status": "active",
+        "trigger": {"kind": "enter_zone", "zone": "dairy"},
+        "offer": {"kind": "percent", "percent_off": 10, "title": f"{slug}-offer-title-{tag}"},
+        "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(days=3)).isoformat(),
+    }
+    campaign = _ok(client.post("/v1/offers/campaigns", headers=tenant.auth("admin"), json=body))
+    tenant.ids["campaign"] = campaign["id"]
+    engine = make_engine(owner_url)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(offer_coupons).values(
+                id=f"cp{campaign['id'][:20]}",
+                tenant_id=tenant.id,
+                campaign_id=campaign["id"],
+                pseudonym="ps_matrix",
+                serial=0,
+                status="issued",
+                issued_at=now,
+                expires_at=now + timedelta(days=1),
+                transaction_id=None,
+                hold_until=None,
+                rolled_back_by=None,
+                void_reason=None,
+                version=0,
+                redeemed_at=None,
+                updated_at=now,
+            )
+        )
+    engine.dispose()
+    key = coupon_key(keys=privacy_of(app.state.platform).keys, tenant_id=tenant.id)
+    tenant.ids["coupon_code"] = make_code(key=key, serial=0)
+    tenant.ids["coupon"] = f"cp{campaign['id'][:20]}"
+    tenant.markers |= {f"{slug}-campaign-{tag}", f"{slug}-offer-title-{tag}", tenant.ids["coupon_code"]}
+    url = f"https://{slug}-{tag}.example.com/hooks"
+    webhook = _ok(client.post("/v1/offers/webhooks", headers=tenant.auth("admin"), json={"url": url}))
+    tenant.ids["webhook"] = webhook["id"]
+    tenant.markers.add(url)
 
 
 def collect_own_values(client: httpx.Client, app: FastAPI, tenant: Tenant) -> set[str]:
@@ -293,6 +360,12 @@ def ids_for_b(b: Tenant) -> dict[str, str]:
         "truck_id": b.ids.get("truck", "no-truck"),
         "product_id": b.ids.get("product", "no-product"),
         "machine_id": b.ids.get("machine", "no-machine"),
+        "campaign_id": b.ids["campaign"],
+        "code": b.ids["coupon_code"],
+        "coupon_id": b.ids["coupon"],
+        "endpoint_id": b.ids["webhook"],
+        "beacon_id": b.ids["beacon"],
+        "outbox_id": "1",  # row ids are global: tenant B's rows are among the first ones
     }
 
 

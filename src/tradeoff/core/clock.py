@@ -32,8 +32,20 @@ class FixedClock:
         self._now += delta
 
 
+_process_clock: Clock | None = None
+
+
+def use_clock(clock: Clock | None) -> None:
+    """Make ``utcnow()`` read ``clock`` in this whole process (``None``: the wall clock again).
+
+    For one process that runs the platform on a simulated, accelerated clock (``tradeoff demo``): fills,
+    plans and receipt times then live in the simulation's time, so nothing it sends is "in the future"."""
+    global _process_clock
+    _process_clock = clock
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return _process_clock.now() if _process_clock is not None else datetime.now(UTC)
 
 
 def ensure_utc(value: datetime) -> datetime:

@@ -13,6 +13,7 @@ from typing import Protocol
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
+from tradeoff.core.clock import Clock
 from tradeoff.platform.bus import InProcessBus
 from tradeoff.platform.db.engine import make_engine
 from tradeoff.platform.device_state import DeviceStateProcessor
@@ -84,15 +85,50 @@ def _vending_capability(platform: Platform) -> None:
     register(platform)
 
 
-# In dependency order: the privacy gate must be the first gate, so later gates see scrubbed events.
-CAPABILITIES: list[Capability] = [_platform_capability, _privacy_capability, _vending_capability]
+def _presence_capability(platform: Platform) -> None:
+    from tradeoff.presence.capability import register
+
+    register(platform)
 
 
-def build_platform(settings: Settings) -> Platform:
+def _store_setup_capability(platform: Platform) -> None:
+    from tradeoff.presence.setup.capability import register
+
+    register(platform)
+
+
+def _offers_capability(platform: Platform) -> None:
+    from tradeoff.offers.capability import register
+
+    register(platform)
+
+
+def _offers_delivery_capability(platform: Platform) -> None:
+    from tradeoff.offers.delivery.capability import register
+
+    register(platform)
+
+
+# In dependency order: the privacy gate must be the first gate, so later gates see scrubbed events;
+# offers consume presence's derived events, delivery reads the offers outbox.
+CAPABILITIES: list[Capability] = [
+    _platform_capability,
+    _privacy_capability,
+    _vending_capability,
+    _presence_capability,
+    _store_setup_capability,
+    _offers_capability,
+    _offers_delivery_capability,
+]
+
+
+def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platform:
+    """``clock`` (default: the wall clock) is the platform's time, ``platform.pipeline.clock``: a simulator
+    running in the same process passes its accelerated clock, so both live in one time."""
     engine = make_engine(settings.database_url)
     app_engine = make_engine(settings.app_database_url) if settings.app_database_url else engine
     decoders = default_registry(settings.max_batch_events)
-    pipeline = IngestPipeline(engine=engine, decoders=decoders)
+    pipeline = IngestPipeline(engine=engine, decoders=decoders, clock=clock)
     bus = InProcessBus(engine, poll_seconds=settings.processor_poll_seconds)
     pipeline.on_commit(bus.notify)
     platform = Platform(

@@ -133,7 +133,10 @@ class HttpSender:
                 self.stats.failed += len(batch)
                 log.warning("batch of %s refused: HTTP %s %s", len(batch), response.status_code, response.text)
                 return
-            self._count(response.json(), batch)
+            if format is None:
+                self._count(response.json(), batch)
+            else:
+                self._count_message(response.json(), batch[0])
             return
         self.stats.failed += len(batch)
         log.warning("batch of %s not delivered after %s attempts (%s)", len(batch), self.max_attempts, problem)
@@ -147,9 +150,20 @@ class HttpSender:
                 self.stats.duplicates += 1
             else:
                 self.stats.rejected += 1
-                index = int(item.get("index", 0))  # a vendor-format message may decode into several items
-                event_id = batch[min(index, len(batch) - 1)].get("event_id")
-                log.warning("event %s rejected: %s", event_id, item.get("error"))
+                index = int(item.get("index", 0))
+                log.warning("event %s rejected: %s", batch[index].get("event_id"), item.get("error"))
+
+    def _count_message(self, report: dict[str, Any], message: EventDict) -> None:
+        """A vendor-format message is one unit however many events it decodes into: delivered unless the
+        platform rejected part of it, a duplicate if it held nothing new."""
+        statuses = {item.get("status") for item in report.get("results", [])}
+        if "rejected" in statuses:
+            self.stats.rejected += 1
+            log.warning("message %s partly rejected: %s", message.get("event_id"), report.get("results"))
+        elif statuses == {"duplicate"}:
+            self.stats.duplicates += 1
+        else:
+            self.stats.delivered += 1
 
     def _wait(self, seconds: float) -> bool:
         if self._sleep is not None:

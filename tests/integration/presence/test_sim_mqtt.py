@@ -22,9 +22,7 @@ from tradeoff.platform.container import Platform, build_platform
 from tradeoff.platform.db.tables import dead_letters, events
 from tradeoff.platform.mqtt import MqttIngestor
 from tradeoff.platform.settings import Settings
-from tradeoff.presence.gateways import privacy_keyer, register_decoders
 from tradeoff.presence.sim import StoreVisitors, VisitorConfig
-from tradeoff.privacy.capability import privacy_of
 from tradeoff.sim.base import GeneratorContext
 from tradeoff.sim.clock import SimClock
 from tradeoff.sim.mqtt_sender import MqttSender
@@ -50,8 +48,7 @@ def platform(engine: Engine, database_url: str, tmp_path: Path) -> Iterator[Plat
     )
     with engine.begin() as conn:
         tenancy.create_tenant(conn, slug="demo", name="Demo Grocer")
-    the_platform = build_platform(settings)
-    register_decoders(the_platform.decoders, keyer=privacy_keyer(privacy_of(the_platform).keys))
+    the_platform = build_platform(settings)  # the presence capability registers the gateway decoders
     the_platform.start()
     assert isinstance(the_platform.mqtt, MqttIngestor) and the_platform.mqtt.wait_connected(10)
     yield the_platform

@@ -138,7 +138,7 @@ def test_erasure_reaches_every_registry_table(world: World) -> None:
 
     report = _erase(world, "alice")
 
-    assert report["tables"] == {
+    assert {table: n for table, n in report["tables"].items() if n} == {
         "consent_records": 4,
         "dsr_test_profiles": 1,
         "dsr_test_visits": 1,

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tradeoff import __version__
+from tradeoff.core.clock import Clock
 from tradeoff.platform.container import Platform, build_platform
 from tradeoff.platform.http.errors import install_error_handlers
 from tradeoff.platform.http.routes import dead_letters, events, health, tenancy
@@ -21,11 +22,12 @@ def create_app(
     *,
     platform: Platform | None = None,
     extensions: Sequence[Extension] = (),
+    clock: Clock | None = None,
 ) -> FastAPI:
     """Build the API; ``extensions`` add pages (the dashboard). With ``platform`` given the caller owns
-    its lifecycle (tests, embedded use)."""
+    its lifecycle (tests, embedded use); otherwise it is built on ``clock`` (default: the wall clock)."""
     owned = platform is None
-    the_platform = platform or build_platform(settings or get_settings())
+    the_platform = platform or build_platform(settings or get_settings(), clock=clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
