@@ -10,6 +10,7 @@ from typing import Literal
 from tradeoff.vending.forecast.model import ColumnForecast
 
 CasePolicy = Literal["unit", "half_case", "case"]
+Reason = Literal["due", "called", "joined"]  # due: forecast to cross; called: the machine asked; joined: cheap to add
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class PlanRequest:
     next_opportunity: datetime  # the next time a plan could serve a machine (e.g. the next shift)
     case_policy: CasePolicy = "unit"
     service_level: float = 0.9  # quantile of demand used for "will cross before the next opportunity"
+    later_opportunities: Sequence[datetime] = ()  # the ones after next_opportunity (default: one a day)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class PlannedStop:
     machine_id: str
     eta: datetime
     departs: datetime
-    reason: Literal["due", "called", "joined"]
+    reason: Reason
     picks: tuple[Pick, ...]
 
 
