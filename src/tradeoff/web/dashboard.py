@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from tradeoff.platform.auth import Role
 from tradeoff.platform.container import Platform
-from tradeoff.web import login, merchant_privacy, portal, routes, store_setup, wallet
+from tradeoff.web import login, merchant_privacy, offers_pages, portal, routes, store_setup, wallet
 from tradeoff.web.nav import add_nav_item
 from tradeoff.web.render import STATIC_DIR, LoginRequired, PageForbidden, render
 from tradeoff.web.session import (
@@ -29,7 +29,13 @@ from tradeoff.web.session import (
 PageInstaller = Callable[[FastAPI, Platform], None]
 
 # Capability pages, installed in this order after the core pages (e.g. ``vending_pages.install``).
-PAGES: list[PageInstaller] = [merchant_privacy.install, portal.install, wallet.install, store_setup.install]
+PAGES: list[PageInstaller] = [
+    merchant_privacy.install,
+    portal.install,
+    wallet.install,
+    store_setup.install,
+    offers_pages.install,
+]
 
 
 def install_dashboard(app: FastAPI, platform: Platform) -> None:
