@@ -52,7 +52,7 @@ NOW = datetime.now(UTC).replace(microsecond=0).isoformat()
 # Optional query parameters worth setting: start listings and streams at the beginning of the log.
 OPTIONAL_QUERY = {"after_seq": "0"}
 STREAM_SECONDS = 1.5  # how long a streaming response (SSE) is read
-READ_TIMEOUT = 3.0  # a stream that stays silent this long is done showing what it shows
+READ_TIMEOUT = 12.0  # a stream that stays silent this long is done showing what it shows
 # Values that make a body valid, so the call gets as far as the cross-tenant reference it carries.
 VALUE_HINTS: dict[str, Any] = {"kind": "gateway", "role": "device", "tier": 2, "policy_version": "2026-11"}
 # Body fields that refer to an object by id: a call naming B's object there must not succeed.
@@ -81,6 +81,8 @@ def server(databases: tuple[str, str], tmp_path: Path) -> Iterator[Server]:
         var_dir=tmp_path / "var",
         keyring_path=tmp_path / "keys" / "keyring.json",
         processor_poll_seconds=0.2,
+        vending_plan_seconds=0.2,
+        vending_dispatch=False,  # plans are made on request here (the seed asks for one)
     )
     app = create_server_app(settings)
     port = free_port()
@@ -232,6 +234,8 @@ def seed(client: httpx.Client, owner_url: str, app: FastAPI, slug: str) -> Tenan
                  "payload": {"kind": "fault", "code": f"{slug}-code-{tag}"}}  # fmt: skip
         _ok(client.post("/v1/events", headers=tenant.auth("device"), json={"events": [fault]}))
         tenant.ids |= {"depot": depot["id"], "truck": truck["id"], "product": product["id"], "machine": machine["id"]}
+        (plan,) = _ok(client.post(f"{v}/plans", headers=admin, json={"seconds": 0.2}))["plans"]
+        tenant.ids["plan"] = plan["id"]
         tenant.markers |= {f"{slug}-depot-{tag}", f"{slug}-truck-{tag}", f"{slug}-sku-{tag}", f"{slug}-vm-{tag}",
                            f"{slug}-serial-{tag}", f"{slug}-code-{tag}"}  # fmt: skip
     _seed_offers(client, owner_url, app, tenant, slug, tag)
@@ -360,6 +364,7 @@ def ids_for_b(b: Tenant) -> dict[str, str]:
         "truck_id": b.ids.get("truck", "no-truck"),
         "product_id": b.ids.get("product", "no-product"),
         "machine_id": b.ids.get("machine", "no-machine"),
+        "plan_id": b.ids.get("plan", "no-plan"),
         "campaign_id": b.ids["campaign"],
         "code": b.ids["coupon_code"],
         "coupon_id": b.ids["coupon"],

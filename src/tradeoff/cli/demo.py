@@ -1,7 +1,12 @@
-"""``tradeoff demo``: migrate, seed the demo tenant, serve the platform and feed it with the simulator.
+"""``tradeoff demo``: migrate, seed the demo tenants, serve the platform and feed it with the simulators.
 
-The server runs in a thread and the simulator in another; the main thread only waits for Ctrl-C (or
-SIGTERM) and then stops the simulator first, the server second, so no event is cut off mid-request.
+Two tenants: the grocer ``demo`` (store + two machines) and the vending operator ``demo-vending`` (a fleet
+whose machines send DEX audits and whose drivers follow the dispatched plans, ``tradeoff.vending.sim``).
+Everything runs on ONE clock: the simulators' ``SimClock`` is also the platform's (``clock=`` and
+``use_clock``), so at ``--speed 120`` the platform plans, validates and stores in simulated time too.
+
+The server runs in a thread and each simulator in another; the main thread only waits for Ctrl-C (or
+SIGTERM) and then stops the simulators first, the server second, so no event is cut off mid-request.
 """
 
 from __future__ import annotations
@@ -9,7 +14,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from types import FrameType
+from typing import Any
 
 import typer
 import uvicorn
@@ -17,15 +25,20 @@ from rich.panel import Panel
 from rich.table import Table
 
 from tradeoff.cli.common import console, err_console, settings, transaction
+from tradeoff.core.clock import use_clock
 from tradeoff.platform.db import migrate as migrations
 from tradeoff.platform.logging import configure_logging
 from tradeoff.platform.settings import Settings
 from tradeoff.server import create_server_app
+from tradeoff.sim.clock import SimClock
 from tradeoff.sim.runner import Simulator
 from tradeoff.sim.seed import Credentials, seed_world
 from tradeoff.sim.session import SimOptions, build_simulator
 from tradeoff.sim.transports import wait_until_ready
 from tradeoff.sim.world import World, demo_world
+from tradeoff.vending.sim import build_fleet_simulator
+from tradeoff.vending.sim_fleet import FleetSpec, fleet_spec
+from tradeoff.vending.sim_seed import FleetSeed, MachineResume, seed_fleet, stock_new_machines
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +60,23 @@ def demo(
     config = config.model_copy(update={"port": port or config.port, "host": host or config.host})
     configure_logging(config.log_level, config.var_dir / "log")
     migrations.upgrade(config.database_url)
-    world = demo_world()
+    world, spec = demo_world(), fleet_spec()
     with transaction(config.database_url) as conn:
         credentials = seed_world(conn, world)
+        fleet = seed_fleet(conn, spec)
+    # One clock for platform and simulators; a fleet that ran ahead (an earlier accelerated demo) resumes there.
+    resume = fleet.resume_at
+    start = max(datetime.now(UTC), resume + timedelta(minutes=1) if resume else datetime.now(UTC))
+    clock = SimClock(start=start, speed=speed)
+    use_clock(clock)
+    with transaction(config.database_url) as conn:
+        fleet = _with_opening_stock(fleet, stock_new_machines(conn, spec, fleet, at=clock.start))
     local_host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
     base_url = f"http://{local_host}:{config.port}"
 
     server = uvicorn.Server(
         uvicorn.Config(
-            create_server_app(config),
+            create_server_app(config, clock=clock),
             host=config.host,
             port=config.port,
             log_config=None,
@@ -74,11 +95,17 @@ def demo(
     if config.mqtt_url and not wait_until_ready(base_url, timeout=10):
         log.warning("the platform is not ready yet: is the MQTT broker at TRADEOFF_MQTT_URL reachable?")
 
-    simulator = None if no_simulator else _simulator(world, credentials, base_url, config, speed, seed)
-    sim_thread = threading.Thread(target=simulator.run, name="simulator", daemon=True) if simulator else None
-    if sim_thread is not None:
-        sim_thread.start()
+    simulator = None if no_simulator else _simulator(world, credentials, base_url, config, clock, seed)
+    fleet_sim = None if no_simulator else _fleet_simulator(spec, fleet, base_url, config, clock, seed)
+    threads = [
+        threading.Thread(target=sim.run, name=name, daemon=True)
+        for name, sim in (("simulator", simulator), ("vending-fleet", fleet_sim))
+        if sim is not None
+    ]
+    for thread in threads:
+        thread.start()
     console.print(_banner(base_url, credentials, world, simulator))
+    console.print(_fleet_banner(base_url, fleet, spec, fleet_sim))
     console.print(
         f'try: curl -H "Authorization: Bearer {credentials.admin_key}" "{base_url}/v1/events?limit=5"',
         soft_wrap=True,
@@ -90,13 +117,20 @@ def demo(
             pass
     finally:
         console.print("stopping…")
-        if simulator is not None and sim_thread is not None:
-            simulator.stop()
-            sim_thread.join(timeout=15)
-            simulator.close()
+        sims = [sim for sim in (simulator, fleet_sim) if sim is not None]
+        for sim in sims:
+            sim.stop()
+        for thread in threads:
+            thread.join(timeout=15)
+        for sim in sims:
+            sim.close()
+        if simulator is not None:
             console.print(f"the simulator sent {simulator.summary()['events']} events")
+        if fleet_sim is not None:
+            console.print(_fleet_line(fleet_sim.summary()))
         server.should_exit = True
         server_thread.join(timeout=15)
+        use_clock(None)
 
 
 def _on_signals(stop: threading.Event) -> None:
@@ -120,16 +154,76 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread, timeout: flo
 
 
 def _simulator(
-    world: World, credentials: Credentials, base_url: str, config: Settings, speed: float, seed: int | None
+    world: World, credentials: Credentials, base_url: str, config: Settings, clock: SimClock, seed: int | None
 ) -> Simulator:
-    options = SimOptions(speed=speed, seed=seed, topic_prefix=config.mqtt_topic_prefix)
+    options = SimOptions(speed=clock.speed, seed=seed, start=clock.start, topic_prefix=config.mqtt_topic_prefix)
     try:
         mqtt_url = config.mqtt_url or None
         simulator = build_simulator(world, credentials, base_url=base_url, mqtt_url=mqtt_url, options=options)
     except (ConnectionError, OSError) as exc:
         log.warning("MQTT unavailable (%s); simulating over HTTP only", exc)
         simulator = build_simulator(world, credentials, base_url=base_url, options=options)
+    simulator.clock = clock  # the very clock the platform runs on (same start and speed, same origin)
     return simulator
+
+
+def _with_opening_stock(fleet: FleetSeed, opened: dict[str, MachineResume]) -> FleetSeed:
+    return replace(fleet, resume={**fleet.resume, **opened})
+
+
+def _fleet_simulator(
+    spec: FleetSpec, fleet: FleetSeed, base_url: str, config: Settings, clock: SimClock, seed: int | None
+) -> Simulator:
+    """The operator's machines publish DEX over MQTT when the platform listens there, else over HTTP."""
+
+    def build(mqtt_url: str | None) -> Simulator:
+        return build_fleet_simulator(
+            spec, fleet, clock=clock, base_url=base_url, mqtt_url=mqtt_url,
+            topic_prefix=config.mqtt_topic_prefix, random_seed=seed or 0,
+        )  # fmt: skip
+
+    try:
+        return build(config.mqtt_url or None)
+    except (ConnectionError, OSError) as exc:
+        log.warning("MQTT unavailable (%s); the vending fleet sends over HTTP only", exc)
+        return build(None)
+
+
+def _fleet_line(summary: dict[str, Any]) -> str:
+    fleet = summary.get("fleet", {})
+    drivers = fleet.get("drivers", {})
+    return (
+        f"the vending fleet sent {summary['events']} events; sold {fleet.get('sold', 0)} units, "
+        f"lost {fleet.get('lost', 0)} to empty columns; drivers served {drivers.get('stops_served', 0)} stops "
+        f"({fleet.get('filled', 0)} units) and completed {drivers.get('plans_completed', 0)} plans"
+    )
+
+
+def _fleet_banner(base_url: str, fleet: FleetSeed, spec: FleetSpec, simulator: Simulator | None) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("Vending page", f"{base_url}/vending")
+    creds = fleet.credentials
+    if creds.username:
+        grid.add_row("Login", f"{creds.username} / {creds.password}   [dim](local demo only)[/dim]")
+    grid.add_row("Admin API key", creds.admin_key or "")
+    grid.add_row(
+        "Fleet",
+        f"{creds.tenant_slug}: {len(spec.machines)} machines, 1 depot, {len(spec.trucks)} trucks, "
+        f"{len(spec.products)} products",
+    )
+    if simulator is None:
+        grid.add_row("Simulator", "off")
+    else:
+        transport = simulator.transport_for(spec.machines[0].device).upper()
+        grid.add_row(
+            "Simulator",
+            f"DEX every ~4 simulated hours over {transport}; drivers follow the dispatched plans · "
+            f"{simulator.clock.speed:g}× (try --speed 120 to watch a day in 12 minutes)",
+        )
+    grid.add_row("Plans", f'curl -H "Authorization: Bearer {creds.admin_key}" "{base_url}/v1/vending/plans"')
+    return Panel(grid, title="Vending operator", border_style="cyan", expand=False)
 
 
 def _banner(base_url: str, credentials: Credentials, world: World, simulator: Simulator | None) -> Panel:

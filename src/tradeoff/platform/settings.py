@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         description="false: this process ingests and serves only; `tradeoff worker` processes apply events",
     )
     require_services: bool = False
+    vending_dispatch: bool = Field(
+        default=True, description="plan vending routes on a schedule and on calls (where processors run)"
+    )
+    vending_plan_seconds: float = Field(default=5.0, description="routing search seconds per routing pass")
+    vending_dispatch_hour: int = Field(default=5, ge=0, le=23, description="daily plan at this depot-local hour")
+    vending_replan_hours: float = Field(default=6.0, gt=0, description="safety replan this often (clock time)")
+    vending_call_poll_seconds: float = Field(default=30.0, gt=0, description="how often to look for calling machines")
 
 
 @lru_cache(maxsize=1)

@@ -25,7 +25,7 @@ GeneratorFactory = Callable[[GeneratorContext], Generator]
 GENERATORS: dict[str, GeneratorFactory] = {}
 
 # Modules whose import registers more generators, e.g. "tradeoff.presence.sim" (imported lazily).
-GENERATOR_MODULES: list[str] = ["tradeoff.sim.probe"]
+GENERATOR_MODULES: list[str] = ["tradeoff.sim.probe", "tradeoff.presence.sim", "tradeoff.vending.sim"]
 
 
 def register_generator(name: str, factory: GeneratorFactory, *, replace: bool = False) -> None:

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from tradeoff.platform.auth import Role
 from tradeoff.platform.container import Platform
-from tradeoff.web import login, merchant_privacy, offers_pages, portal, routes, store_setup, wallet
+from tradeoff.web import login, merchant_privacy, offers_pages, portal, routes, store_setup, vending, wallet
 from tradeoff.web.nav import add_nav_item
 from tradeoff.web.render import STATIC_DIR, LoginRequired, PageForbidden, render
 from tradeoff.web.session import (
@@ -35,6 +35,7 @@ PAGES: list[PageInstaller] = [
     wallet.install,
     store_setup.install,
     offers_pages.install,
+    vending.install,
 ]
 
 
