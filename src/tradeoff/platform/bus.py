@@ -71,16 +71,25 @@ class ProcessorRunner:
         try:
             with write_transaction(self.engine) as conn:
                 checkpoint = _load_checkpoint(conn, name)
-                batch = read_events(conn, after_seq=checkpoint, limit=self.batch_size)
-                if not batch:
+                top = max_seq(conn)  # appends are serialized: everything up to here is committed
+                if top <= checkpoint:
                     return 0
-                wanted = [e for e in batch if self._wants(e)]
+                types = self.processor.event_types
+                wanted = read_events(
+                    conn,
+                    after_seq=checkpoint,
+                    until_seq=top,
+                    limit=self.batch_size,
+                    types=sorted(types) if types is not None else None,
+                )
                 if wanted:
                     self.processor.apply(conn, wanted)
-                _save_checkpoint(conn, name, batch[-1].seq)
+                # a full batch may stop short of the tail; otherwise the events in between were not wanted
+                end = wanted[-1].seq if len(wanted) == self.batch_size else top
+                _save_checkpoint(conn, name, end)
             metrics.PROCESSOR_APPLIED.labels(name).inc(len(wanted))
             self._failures.clear()
-            return len(batch)
+            return end - checkpoint
         except Exception:
             metrics.PROCESSOR_FAILURES.labels(name).inc()
             log.exception("processor %s failed on a batch; retrying event by event", name)

@@ -40,10 +40,11 @@ class DeviceStateProcessor:
         latest: dict[tuple[str, str], Event] = {}
         counts: dict[tuple[str, str], int] = {}
         telemetry: dict[tuple[str, str], dict[str, Any]] = {}
-        for event in events:
+        for event in events:  # every event of the log passes here: one dict lookup each, no more
             key = (event.tenant_id, event.source)
             counts[key] = counts.get(key, 0) + 1
-            if key not in latest or event.occurred_at >= latest[key].occurred_at:
+            current = latest.get(key)
+            if current is None or event.occurred_at >= current.occurred_at:
                 latest[key] = event
             if event.type in TELEMETRY_TYPES:
                 telemetry[key] = event.payload

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 _WRITE_OPTION = "tradeoff_write"
+_sqlite_writers = threading.RLock()  # one SQLite writer at a time in this process (see write_transaction)
 
 
 def json_dumps(value: Any) -> str:
@@ -69,6 +71,16 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that will write. On SQLite it takes the write lock up front (BEGIN IMMEDIATE,
     waiting up to busy_timeout): a deferred transaction that reads and then writes fails at once with
     SQLITE_BUSY when another connection committed in between. Reads use plain ``engine.connect()``."""
+    if engine.dialect.name == "sqlite":
+        # Writers of this process queue here rather than in SQLite's busy handler, which sleeps
+        # 1–100 ms between retries; other processes still meet the database's own lock.
+        with _sqlite_writers:
+            yield from _begin_write(engine)
+    else:
+        yield from _begin_write(engine)
+
+
+def _begin_write(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
         conn.execution_options(**{_WRITE_OPTION: True})
         with conn.begin():

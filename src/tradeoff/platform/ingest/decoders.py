@@ -77,6 +77,8 @@ class JsonBatchDecoder:
             raise InvalidInput("events", "must contain at least one event")
         if len(items) > self.max_events:
             raise InvalidInput("events", f"at most {self.max_events} events per batch; got {len(items)}")
+        if message.type_hint is None and message.source is None:
+            return [Candidate(item) for item in items]  # nothing to fill in (HTTP with a tenant-wide key)
         return [Candidate(data=_fill_from_transport(item, message)) for item in items]
 
 

@@ -7,6 +7,8 @@ event to store (possibly rewritten), ``None`` to drop it uncounted-as-error (e.g
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from tradeoff.core.events import EventIn
@@ -28,3 +30,27 @@ class RawScrubber(Protocol):
     def scrub_raw(self, raw: bytes) -> bytes: ...
 
     def scrub_text(self, text: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RawBatch:
+    """The valid events of one message read by a canonical JSON decoder, next to the bytes they came from.
+
+    Every string and number of ``events`` is in ``text`` verbatim, except the values in ``implied`` that
+    the transport filled in (its device as ``source``, the topic's event type). ``flat``: no payload holds
+    a nested object, so the payloads' own keys are all the field names they have."""
+
+    text: bytes
+    events: Sequence[EventIn]
+    implied: tuple[str, ...] = ()
+    flat: bool = False
+
+
+@runtime_checkable
+class BatchScreen(Protocol):
+    """A gate that can clear a whole message at once, at C speed, instead of checking event by event."""
+
+    def passes_batch(self, batch: RawBatch) -> bool:
+        """True only when ``check`` would return every event of ``batch`` unchanged (the pipeline then skips
+        ``check`` for them); False when it cannot tell, and the events are checked one by one."""
+        ...

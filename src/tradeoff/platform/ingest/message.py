@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -22,22 +23,50 @@ class RawMessage:
     content_type: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Candidate:
     """One would-be event: ``data`` is validated as an ``EventIn``; ``raw`` is dead-lettered if it fails."""
 
     data: Any
     raw: bytes | None = None
 
+    def __init__(self, data: Any, raw: bytes | None = None) -> None:
+        # The generated frozen __init__ through the slots directly (one candidate per event)
+        _SET_DATA(self, data)
+        _SET_RAW(self, raw)
 
-@dataclass(frozen=True, slots=True)
+
+_SET_DATA, _SET_RAW = (getattr(Candidate, name.name).__set__ for name in fields(Candidate))
+
+
+Status = Literal["accepted", "duplicate", "rejected", "dropped"]
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class ItemResult:
     index: int
-    status: Literal["accepted", "duplicate", "rejected", "dropped"]
+    status: Status
     event_id: str | None = None
     seq: int | None = None
     field: str | None = None
     reason: str | None = None
+
+    def __init__(
+        self,
+        index: int,
+        status: Status,
+        event_id: str | None = None,
+        seq: int | None = None,
+        field: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        # The generated frozen __init__ through the slots directly (one result per event of every batch)
+        _SET_INDEX(self, index)
+        _SET_STATUS(self, status)
+        _SET_EVENT_ID(self, event_id)
+        _SET_SEQ(self, seq)
+        _SET_FIELD(self, field)
+        _SET_REASON(self, reason)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "status": self.status, "event_id": self.event_id}
@@ -58,10 +87,16 @@ class IngestReport:
         return sum(1 for item in self.items if item.status == status)
 
     def to_json(self) -> dict[str, Any]:
+        counts = Counter(item.status for item in self.items)
         return {
-            "accepted": self.count("accepted"),
-            "duplicates": self.count("duplicate"),
-            "rejected": self.count("rejected"),
-            "dropped": self.count("dropped"),
+            "accepted": counts["accepted"],
+            "duplicates": counts["duplicate"],
+            "rejected": counts["rejected"],
+            "dropped": counts["dropped"],
             "results": [item.to_json() for item in self.items],
         }
+
+
+(_SET_INDEX, _SET_STATUS, _SET_EVENT_ID, _SET_SEQ, _SET_FIELD, _SET_REASON) = (
+    getattr(ItemResult, name.name).__set__ for name in fields(ItemResult)
+)

@@ -19,9 +19,15 @@ from tradeoff.core.clock import Clock, SystemClock
 from tradeoff.core.errors import InvalidInput
 from tradeoff.core.events import EventIn
 from tradeoff.platform import metrics
-from tradeoff.platform.eventlog import StoredKey, add_dead_letters, append_events, append_transaction
-from tradeoff.platform.ingest.decoders import DecoderRegistry
-from tradeoff.platform.ingest.gates import IngressGate, RawScrubber
+from tradeoff.platform.eventlog import (
+    StoredKey,
+    add_dead_letters,
+    append_events,
+    append_transaction,
+    prepare_rows,
+)
+from tradeoff.platform.ingest.decoders import Decoder, DecoderRegistry, JsonBatchDecoder, JsonEventDecoder
+from tradeoff.platform.ingest.gates import BatchScreen, IngressGate, RawBatch, RawScrubber
 from tradeoff.platform.ingest.message import Candidate, IngestReport, ItemResult, RawMessage
 from tradeoff.platform.ingest.validation import validate_events
 
@@ -48,6 +54,7 @@ class IngestPipeline:
         self.gates = list(gates)
         self.clock = clock or SystemClock()
         self._listeners: list[CommitListener] = []
+        self._screens: tuple[tuple[IngressGate, ...], list[BatchScreen]] = ((), [])
 
     def on_commit(self, listener: CommitListener) -> None:
         """Call ``listener(max_seq)`` after each commit that appended events (wakes processors)."""
@@ -89,15 +96,17 @@ class IngestPipeline:
                 if errors is not None:
                     errors.append(exc)
         outcomes = iter(_validate_all(messages, decoded))
-        plans = [
-            None
-            if candidates is None
-            else self._plan(message, candidates, [next(outcomes) for _ in candidates], rows, dead)
-            for message, candidates in zip(messages, decoded, strict=True)
-        ]
+        plans: list[list[tuple[str, Any]] | None] = []
+        for message, candidates in zip(messages, decoded, strict=True):
+            if candidates is None:
+                plans.append(None)
+                continue
+            mine = [next(outcomes) for _ in candidates]
+            plans.append(self._plan(message, candidates, mine, rows, dead, self._screened(chosen, message, mine)))
+        prepared = prepare_rows(self.engine.dialect, _first_of_each_id(rows))  # before taking the lock
         inserted: dict[StoredKey, int] = {}
         with append_transaction(self.engine) as conn:
-            inserted = append_events(conn, _first_of_each_id(rows))
+            inserted = append_events(conn, prepared)
             add_dead_letters(conn, dead)
         if inserted:
             top = max(inserted.values())
@@ -118,14 +127,17 @@ class IngestPipeline:
         outcomes: list[EventIn | InvalidInput],
         rows: list[dict[str, Any]],
         dead: list[dict[str, Any]],
+        cleared: frozenset[int] = frozenset(),
     ) -> list[tuple[str, Any]]:
-        """Decide each candidate's fate; appends to ``rows``/``dead``, returns per-item outcomes."""
+        """Decide each candidate's fate; appends to ``rows``/``dead``, returns per-item outcomes.
+        ``cleared``: gates (by position) that passed every event of this message unchanged already."""
         plan: list[tuple[str, Any]] = []
+        gates = [gate for index, gate in enumerate(self.gates) if index not in cleared]
         for candidate, outcome in zip(candidates, outcomes, strict=True):
             try:
                 if isinstance(outcome, InvalidInput):
                     raise outcome
-                gated = self._gate(message.tenant_id, outcome)
+                gated = _gate_through(gates, message.tenant_id, outcome)
             except InvalidInput as exc:
                 raw = candidate.raw if candidate.raw is not None else _dump(candidate.data)
                 dead.append(self._dead_letter(message, raw, "invalid_event", exc.message))
@@ -146,13 +158,61 @@ class IngestPipeline:
                 raw, reason = gate.scrub_raw(raw), gate.scrub_text(reason)
         return _dead_letter(message, raw, code, reason)
 
-    def _gate(self, tenant_id: str, event: EventIn) -> EventIn | None:
-        for gate in self.gates:
-            gated = gate.check(tenant_id=tenant_id, event=event)
-            if gated is None:
-                return None
-            event = gated
-        return event
+    def _screened(
+        self, decoder: Decoder, message: RawMessage, outcomes: list[EventIn | InvalidInput]
+    ) -> frozenset[int]:
+        """The leading gates that clear this message's events all at once (``BatchScreen``), by position.
+
+        Only for the canonical JSON decoders, whose candidates are the body's JSON values verbatim (plus
+        the transport's source and type, passed as ``implied``). Only leading gates: a gate after one that
+        rewrites events would have to see the rewritten events, not the body."""
+        wrappers = _RAW_JSON_WRAPPERS.get(type(decoder))
+        screens = self._leading_screens()
+        if wrappers is None or not screens:
+            return frozenset()
+        events = [outcome for outcome in outcomes if not isinstance(outcome, InvalidInput)]
+        if not events:
+            return frozenset()
+        # Each envelope and each payload given is one '{' of the body (``flat``: there is no other)
+        objects = wrappers + len(events) + sum(1 for event in events if "payload" in event.model_fields_set)
+        batch = RawBatch(
+            text=message.body,
+            events=events,
+            implied=tuple(value for value in (message.source, message.type_hint) if value is not None),
+            flat=message.body.count(b"{") == objects,
+        )
+        cleared: set[int] = set()
+        for index, screen in enumerate(screens):
+            if not screen.passes_batch(batch):
+                break
+            cleared.add(index)
+        return frozenset(cleared)
+
+    def _leading_screens(self) -> list[BatchScreen]:
+        """The gates from the first on that are ``BatchScreen``s (isinstance on a runtime protocol costs
+        microseconds: decided once per set of gates, not per message)."""
+        gates = tuple(self.gates)
+        if self._screens[0] != gates:
+            leading: list[BatchScreen] = []
+            for gate in gates:
+                if not isinstance(gate, BatchScreen):
+                    break
+                leading.append(gate)
+            self._screens = (gates, leading)
+        return self._screens[1]
+
+
+# Objects a canonical JSON body holds besides its envelopes and their payloads (the batch's wrapper).
+_RAW_JSON_WRAPPERS: dict[type, int] = {JsonBatchDecoder: 1, JsonEventDecoder: 0}
+
+
+def _gate_through(gates: list[IngressGate], tenant_id: str, event: EventIn) -> EventIn | None:
+    for gate in gates:
+        gated = gate.check(tenant_id=tenant_id, event=event)
+        if gated is None:
+            return None
+        event = gated
+    return event
 
 
 def _validate_all(
@@ -162,9 +222,9 @@ def _validate_all(
     items: list[Any] = []
     bound: list[str | None] = []
     for message, candidates in zip(messages, decoded, strict=True):
-        for candidate in candidates or ():
-            items.append(candidate.data)
-            bound.append(message.source)
+        if candidates:
+            items += [candidate.data for candidate in candidates]
+            bound += [message.source] * len(candidates)
     return validate_events(items, bound_sources=bound)
 
 

@@ -43,7 +43,13 @@ def validate_events(items: Sequence[Any], *, bound_sources: Sequence[str | None]
         events = _BATCH.validate_python(items)
     except ValidationError:
         return [_outcome(validate_event, item, bound) for item, bound in zip(items, bound_sources, strict=True)]
-    return [_outcome(_check, event, bound) for event, bound in zip(events, bound_sources, strict=True)]
+    outcomes: list[EventIn | InvalidInput] = []
+    for event, bound in zip(events, bound_sources, strict=True):
+        try:
+            outcomes.append(_check(event, bound))
+        except InvalidInput as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
 def _outcome(validate: Callable[..., EventIn], item: Any, bound_source: str | None) -> EventIn | InvalidInput:

@@ -47,7 +47,11 @@ _SUSPICIOUS = re.compile(r"\d(?:[\s\-]{0,3}\d){11}|@|\+\d|t[ka]_[0-9a-f]|(?i:cvv
 _DIGIT_RUN = re.compile(r"\d[\d\s\-]{11,}")  # twelve digits might hide in it (a superset of a PAN's shape)
 _EXPONENT = re.compile(r"\d[eE]\+?1\d")  # orjson writes 1e16 short: an integral float a PAN might be
 _SAD_WORDS = ("cvv", "cvc", "cvn", "cav2", "cid", "csc", "security", "pin")
-_KEY = re.compile(r'"([^"]*)":')  # exact on JSON text without backslash escapes
+# Every string of a JSON text without backslash escapes, in order (so quotes pair up): a key's content
+# is captured, any other string yields "". A lone ``"([^"]*)":`` would start at a closing quote and read
+# past a key that begins with a colon (``{"a":"b",":phone":…}`` lost ``:phone``).
+_KEY = re.compile(r'"([^"]*)"(?=\s*:)|"[^"]*"')
+_RAW_KEY = re.compile(rb'"([^"]*)"(?=\s*:)|"[^"]*"')
 
 
 @lru_cache(maxsize=8192)
@@ -75,6 +79,49 @@ def needs_scrub(value: Any, identifiers: IdentifierRegistry = DEFAULT_IDENTIFIER
         if sum(ch.isdecimal() for ch in run.group()) >= 12:
             return True
     return _any_interesting_field(frozenset(_KEY.findall(text)), identifiers, identifiers.version)
+
+
+# The same decision for a whole message at once, on its raw JSON bytes (``raw_json_needs_scrub``): ASCII
+# only, translated so that each question is one C-level search over the message. Digits become ``0``;
+# separators a PAN may hold (whitespace, ``-``) and ``+`` go, joining digit groups (a superset); the
+# characters a JSON number can follow (``:``, ``,``, ``[``) all become ``:``.
+_RAW_TABLE = bytes.maketrans(b"123456789,[E", b"000000000::e")
+_RAW_DROP = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f-+"
+_RAW_TWELVE_DIGITS = b"0" * 12  # a PAN or track data needs twelve digits, separators aside
+_RAW_EXPONENT = re.compile(rb":0+(?:\.0+)?e")  # a JSON number written with an exponent (1e15)
+_RAW_SECRET = re.compile(rb"t[ka]_[0-9a-f]{12}_")  # the head of ``SECRET``
+_RAW_PHONE = re.compile(rb"\+\d(?:[\s\-().]{0,2}\d){7}")  # the head of ``PHONE`` (ASCII only here)
+_RAW_SAD_C = re.compile(rb"c(?:v[vcn]|av|id|sc)")  # cvv, cvc, cvn, cav, cid, csc (``scrub_card_text``)
+
+
+def raw_json_needs_scrub(raw: bytes) -> bool:
+    """False only when no string or number of the JSON text ``raw`` (keys included) would be changed by
+    the walk: no twelve digits (PAN, track data, a big number), no number with an exponent, no e-mail,
+    international phone number, secret or named code. Field names are not judged here (see
+    ``json_keys`` and ``fields_need_scrub``). Non-ASCII text and text with escapes always need the walk.
+    A superset test, like ``needs_scrub``: True may still change nothing."""
+    if not raw.isascii() or b"\\" in raw or b"@" in raw:
+        return True
+    if b"+" in raw and _RAW_PHONE.search(raw):
+        return True
+    shape = raw.translate(_RAW_TABLE, _RAW_DROP)
+    if _RAW_TWELVE_DIGITS in shape or (b"0e" in shape and _RAW_EXPONENT.search(shape)):
+        return True
+    if b"_" in raw and _RAW_SECRET.search(raw):
+        return True
+    lowered = raw.lower()
+    return b"pin" in lowered or b"security" in lowered or _RAW_SAD_C.search(lowered) is not None
+
+
+def json_keys(raw: bytes) -> frozenset[str]:
+    """Every object key of the JSON text ``raw`` (ASCII, without backslash escapes, as
+    ``raw_json_needs_scrub`` requires), at any depth."""
+    return frozenset(key.decode() for key in set(_RAW_KEY.findall(raw)) if key)
+
+
+def fields_need_scrub(keys: frozenset[str], identifiers: IdentifierRegistry = DEFAULT_IDENTIFIERS) -> bool:
+    """Whether any of these field names is card data, an identifier, or an object whose fields may be."""
+    return _any_interesting_field(keys, identifiers, identifiers.version)
 
 
 @lru_cache(maxsize=4096)
@@ -323,6 +370,10 @@ __all__ = [
     "Scrubbed",
     "Tokenizer",
     "TooDeep",
+    "fields_need_scrub",
+    "json_keys",
+    "needs_scrub",
+    "raw_json_needs_scrub",
     "scan",
     "scan_text",
     "scrub",
