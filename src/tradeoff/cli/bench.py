@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tradeoff.bench.ingest import PATHS, IngestOptions, run_ingest_bench
 from tradeoff.bench.services import BenchError
-from tradeoff.cli import bench_fleet, bench_irp, bench_presence, bench_routing
+from tradeoff.cli import bench_fleet, bench_irp, bench_offers, bench_presence, bench_routing
 from tradeoff.cli.common import console, err_console, print_json
 
 app = typer.Typer(no_args_is_help=True, help="Benchmarks (results go to docs/benchmarks.md)")
@@ -103,5 +103,5 @@ def _print_table(report: dict[str, Any]) -> None:
             )
 
 
-for module in (bench_routing, bench_irp, bench_fleet, bench_presence):
+for module in (bench_routing, bench_irp, bench_fleet, bench_presence, bench_offers):
     module.register(app)
