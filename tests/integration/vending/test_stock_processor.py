@@ -5,13 +5,13 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from sqlalchemy import Engine, func, select
 
+from tests.support.shared_data import shared_data
 from tradeoff.platform import tenancy
 from tradeoff.platform.bus import ProcessorRunner
 from tradeoff.platform.db.tables import dead_letters
@@ -26,7 +26,7 @@ from tradeoff.vending.stock_processor import VendingStockProcessor
 from tradeoff.vending.store import vending_audits
 
 T0 = datetime(2026, 11, 2, 6, tzinfo=UTC)
-DEX_DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "dex"
+DEX_DATA = shared_data("dex")
 _ids = itertools.count()
 
 

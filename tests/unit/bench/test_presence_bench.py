@@ -1,17 +1,17 @@
 """``tradeoff bench presence``: generic CSV mode on a synthetic store, UCI mode on the real file (slow)."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.support.shared_data import shared_data
 from tests.unit.presence.model.world import survey, write_csv
 from tradeoff.bench.presence import PresenceBenchOptions, load_uci, run_csv, run_uci
 from tradeoff.cli import app
 
-BLE_DIR = Path(os.environ.get("TRADEOFF_SHARED_DATA", Path(__file__).parents[4] / "shared" / "data")) / "ble"
+BLE_DIR = shared_data("ble")
 FAST = PresenceBenchOptions(folds=3, inner_folds=3, compare=False)
 
 

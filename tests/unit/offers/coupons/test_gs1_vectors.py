@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.shared_data import shared_data
 from tradeoff.offers.coupons.gs1 import check_value
 from tradeoff.offers.coupons.gs1_scan import GcpStatus
 
-DATA = Path(__file__).resolve().parents[5] / "shared" / "data" / "pos" / "gs1_coupons"
+DATA = shared_data("pos", "gs1_coupons")
 GCP_ERRORS = {
     "GS1_LINTER_INVALID_GCP_PREFIX": GcpStatus.INVALID,
     "GS1_LINTER_GCP_DATASOURCE_OFFLINE": GcpStatus.OFFLINE,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-DEX_DIR = Path(os.environ.get("TRADEOFF_SHARED_DATA", Path(__file__).parents[5] / "shared" / "data")) / "dex"
+from tests.support.shared_data import shared_data
+
+DEX_DIR = shared_data("dex")
 
 KIKKO_70 = "NW_BlueRed_Pc54601_20191230144918.daa"
 KIKKO_71 = "NW_BlueRed_Pc54601_20191230145020.daa"

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.shared_data import shared_data
 from tradeoff.vending.irp import Instance, parse_instance
 
-DATA = Path(__file__).resolve().parents[5] / "shared" / "data" / "irp"
+DATA = shared_data("irp")
 ARCHETTI = DATA / "archetti2007"
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from tests.support.shared_data import shared_data
 from tradeoff.vending.routing.problem import RoutingProblem, Stop, Vehicle
 
-CVRP_DIR = Path(os.environ.get("TRADEOFF_SHARED_DATA", Path(__file__).parents[5] / "shared" / "data")) / "cvrp"
+CVRP_DIR = shared_data("cvrp")
 
 
 def matrix(points: Sequence[tuple[float, float]]) -> npt.NDArray[np.int64]:
