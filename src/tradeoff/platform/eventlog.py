@@ -86,6 +86,13 @@ T = TypeVar("T")
 _EVENT_COLUMNS = [events.c[field.name] for field in fields(Event)]
 
 
+def lock_appends(conn: Connection) -> None:
+    """Take the log's append lock for the rest of ``conn``'s transaction (PostgreSQL), so ``seq`` order stays
+    commit order. On SQLite a write transaction already excludes every other writer."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY})
+
+
 @contextmanager
 def append_transaction(engine: Engine) -> Iterator[Connection]:
     """A write transaction that holds the log's append lock until commit."""
@@ -94,7 +101,7 @@ def append_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
     else:
         with engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY})
+            lock_appends(conn)
             yield conn
 
 

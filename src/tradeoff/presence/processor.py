@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, exists, select, text
+from sqlalchemy import Connection, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -36,7 +36,7 @@ from tradeoff.core.errors import InvalidInput
 from tradeoff.core.events import Event
 from tradeoff.platform import tenancy
 from tradeoff.platform.db.tables import events as events_table
-from tradeoff.platform.eventlog import _APPEND_LOCK_KEY, append_events, row_to_event
+from tradeoff.platform.eventlog import append_events, lock_appends, row_to_event
 from tradeoff.presence.gateways.sighting import EVENT_TYPE as SIGHTING
 from tradeoff.presence.gateways.sighting import Sighting
 from tradeoff.presence.store import presence_visits, presence_zone_occupancy
@@ -269,8 +269,7 @@ class PresenceProcessor:
         now = self.clock.now()
         rows = [_row(tenant_id, item, start, now) for tenant_id, (item, start) in derived]
         unique = list({(row["tenant_id"], row["event_id"]): row for row in rows}.values())
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY})
+        lock_appends(conn)
         added = append_events(conn, unique)
         fresh = [row for row in unique if (row["tenant_id"], row["event_id"]) in added]
         _project(conn, fresh, now)
