@@ -125,6 +125,7 @@ class MqttIngestor:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     @property
     def connected(self) -> bool:
@@ -157,6 +158,9 @@ class MqttIngestor:
             return
         self._generation += 1
         client.subscribe(self.filter, qos=1)
+
+    def _on_subscribe(self, *_args: object) -> None:
+        """Ready only once the broker acknowledged the subscription: a message published before it is lost."""
         self._connected.set()
         metrics.MQTT_CONNECTED.set(1)
         log.info("MQTT connected; subscribed to %s", self.filter)

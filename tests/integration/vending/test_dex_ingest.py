@@ -30,6 +30,7 @@ from tradeoff.platform.container import Platform, build_platform
 from tradeoff.platform.db.tables import dead_letters, events
 from tradeoff.platform.eventlog import read_events
 from tradeoff.platform.http.app import create_app
+from tradeoff.platform.mqtt import MqttIngestor
 from tradeoff.platform.settings import Settings
 from tradeoff.vending.dex import parse_dex
 from tradeoff.vending.dex.decoder import register_decoders
@@ -153,7 +154,7 @@ def test_mqtt_dex_topic_stores_audits_once(engine: Engine, database_url: str, tm
     platform = with_dex(build_platform(settings))
     platform.start()
     try:
-        assert platform.mqtt is not None
+        assert isinstance(platform.mqtt, MqttIngestor) and platform.mqtt.wait_connected(10)
         topic = f"{settings.mqtt_topic_prefix}/acme/vm-9/dex"
         publisher = Publisher(MQTT_PORT, client_id=f"pub-{tag}")
         try:
