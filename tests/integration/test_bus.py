@@ -11,7 +11,7 @@ from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Ta
 from tradeoff.core.events import Event
 from tradeoff.platform import tenancy
 from tradeoff.platform.bus import InProcessBus, ProcessorRunner
-from tradeoff.platform.db.tables import parked_events
+from tradeoff.platform.db.tables import parked_events, processor_checkpoints
 from tradeoff.platform.device_state import DeviceStateProcessor, list_device_status
 from tradeoff.platform.ingest.decoders import default_registry
 from tradeoff.platform.ingest.message import RawMessage
@@ -149,3 +149,48 @@ def test_device_state_counts_add_up(engine: Engine, setup: tuple[IngestPipeline,
         total = conn.execute(select(func.count()).select_from(effects)).scalar_one()
     assert status.events_count == 5 and total == 0
     assert status.last_seen_at == datetime(2026, 11, 29, 11, tzinfo=UTC)
+
+
+def stored_checkpoint(engine: Engine, name: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(processor_checkpoints.c.last_seq).where(
+            processor_checkpoints.c.processor == name)) or 0)  # fmt: skip
+
+
+def test_unwanted_entries_are_skipped_without_writing_the_checkpoint_each_time(
+    engine: Engine, setup: tuple[IngestPipeline, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline, tenant_id = setup
+    runner = ProcessorRunner(engine, Recorder())
+    send(pipeline, tenant_id, ["a"])
+    assert runner.run_once() == 1  # "a" is wanted: applied in a write transaction, checkpoint stored
+    stored = stored_checkpoint(engine, "recorder")
+    send(pipeline, tenant_id, ["t1", "t2", "t3"], type_="device.telemetry")
+    assert runner.run_once() == 3  # nothing wanted: moved past them by reading only
+    assert runner.run_once() == 0 and runner.lag() == 0
+    assert stored_checkpoint(engine, "recorder") == stored  # not written yet
+    send(pipeline, tenant_id, ["b"])
+    assert runner.run_once() == 1  # applied from where it skipped to; the checkpoint catches up
+    assert stored_checkpoint(engine, "recorder") == stored + 4
+    send(pipeline, tenant_id, ["t4"], type_="device.telemetry")
+    monkeypatch.setattr("tradeoff.platform.bus.SKIP_PERSIST_SECONDS", 0.0)
+    assert runner.run_once() == 1
+    assert stored_checkpoint(engine, "recorder") == stored + 5  # persisted once the interval passed
+    assert effect_ids(engine) == ["a", "b"]
+
+
+def test_restart_after_unpersisted_skip_applies_nothing_twice(
+    engine: Engine, setup: tuple[IngestPipeline, str]
+) -> None:
+    pipeline, tenant_id = setup
+    send(pipeline, tenant_id, ["a"])
+    send(pipeline, tenant_id, ["t1", "t2"], type_="device.telemetry")
+    first = ProcessorRunner(engine, Recorder())
+    while first.run_once():
+        pass
+    send(pipeline, tenant_id, ["b"])
+    restarted = ProcessorRunner(engine, Recorder())  # the skip above was only in the first runner's memory
+    while restarted.run_once():
+        pass
+    assert effect_ids(engine) == ["a", "b"]
+    assert stored_checkpoint(engine, "recorder") == 4

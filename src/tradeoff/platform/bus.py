@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -26,6 +27,7 @@ from tradeoff.platform.eventlog import max_seq, read_events
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+SKIP_PERSIST_SECONDS = 5.0  # how often a runner stores how far it skipped unwanted entries
 
 
 class Processor(Protocol):
@@ -48,6 +50,18 @@ def _load_checkpoint(conn: Connection, name: str) -> int:
     return int(value)
 
 
+def _peek_checkpoint(conn: Connection, name: str) -> int:
+    """The checkpoint without locking or creating it (a read-only look)."""
+    query = select(processor_checkpoints.c.last_seq).where(processor_checkpoints.c.processor == name)
+    return int(conn.execute(query).scalar() or 0)
+
+
+def _advance_checkpoint(conn: Connection, name: str, seq: int) -> None:
+    """Move the checkpoint forward to ``seq`` (never back: another process may be further on)."""
+    if _load_checkpoint(conn, name) < seq:
+        _save_checkpoint(conn, name, seq)
+
+
 def _save_checkpoint(conn: Connection, name: str, seq: int) -> None:
     conn.execute(
         update(processor_checkpoints)
@@ -57,49 +71,78 @@ def _save_checkpoint(conn: Connection, name: str, seq: int) -> None:
 
 
 class ProcessorRunner:
-    """Drives one processor from its checkpoint; safe to run in several processes at once on PostgreSQL."""
+    """Drives one processor from its checkpoint; safe to run in several processes at once on PostgreSQL.
+
+    A stretch of the log holding none of the processor's types is skipped with a read, not a write: the
+    runner remembers how far it saw nothing wanted (``_scanned``) and persists that only every
+    ``SKIP_PERSIST_SECONDS``, so a processor idle under another capability's load does not take the
+    write lock and an fsync after every commit. Skipping is safe because appends are serialized: nothing
+    can later appear at or below the ``max_seq`` a read saw, and re-reading an empty stretch after a
+    restart applies nothing."""
 
     def __init__(self, engine: Engine, processor: Processor, *, batch_size: int = 500) -> None:
         self.engine = engine
         self.processor = processor
         self.batch_size = batch_size
         self._failures: dict[int, int] = {}
+        self._types = sorted(processor.event_types) if processor.event_types is not None else None
+        self._scanned = 0  # nothing wanted up to here (may be ahead of the stored checkpoint)
+        self._persisted_at = time.monotonic()
+        self._lag = 0
 
     def run_once(self) -> int:
         """Apply the next batch; returns how many log entries were consumed (0 when caught up)."""
         name = self.processor.name
         try:
+            skipped = self._skip_unwanted()
+            if skipped is not None:
+                return skipped
             with write_transaction(self.engine) as conn:
                 checkpoint = _load_checkpoint(conn, name)
+                start = max(checkpoint, self._scanned)
                 top = max_seq(conn)  # appends are serialized: everything up to here is committed
-                if top <= checkpoint:
+                if top <= start:
+                    self._lag = 0
                     return 0
-                types = self.processor.event_types
-                wanted = read_events(
-                    conn,
-                    after_seq=checkpoint,
-                    until_seq=top,
-                    limit=self.batch_size,
-                    types=sorted(types) if types is not None else None,
-                )
+                wanted = read_events(conn, after_seq=start, until_seq=top, limit=self.batch_size, types=self._types)
                 if wanted:
                     self.processor.apply(conn, wanted)
                 # a full batch may stop short of the tail; otherwise the events in between were not wanted
                 end = wanted[-1].seq if len(wanted) == self.batch_size else top
                 _save_checkpoint(conn, name, end)
+            self._scanned, self._persisted_at, self._lag = end, time.monotonic(), top - end
             metrics.PROCESSOR_APPLIED.labels(name).inc(len(wanted))
             self._failures.clear()
-            return end - checkpoint
+            return end - start
         except Exception:
             metrics.PROCESSOR_FAILURES.labels(name).inc()
             log.exception("processor %s failed on a batch; retrying event by event", name)
             return self._run_singly()
 
+    def _skip_unwanted(self) -> int | None:
+        """How far a read-only look moved past log entries this processor does not want (0: caught up);
+        ``None`` when there is something to apply, which needs the write transaction."""
+        with self.engine.connect() as conn:
+            checkpoint = _peek_checkpoint(conn, self.processor.name)
+            start = max(checkpoint, self._scanned)
+            top = max_seq(conn)
+            if top <= start:
+                self._lag = 0
+                return 0
+            if self._types is None or read_events(conn, after_seq=start, until_seq=top, limit=1, types=self._types):
+                return None
+        self._scanned, self._lag = top, 0
+        if time.monotonic() - self._persisted_at >= SKIP_PERSIST_SECONDS:
+            with write_transaction(self.engine) as conn:
+                _advance_checkpoint(conn, self.processor.name, top)
+            self._persisted_at = time.monotonic()
+        return top - start
+
     def _run_singly(self) -> int:
         """After a batch failure: apply one event per transaction, parking one that keeps failing."""
         name = self.processor.name
         with write_transaction(self.engine) as conn:
-            checkpoint = _load_checkpoint(conn, name)
+            checkpoint = max(_load_checkpoint(conn, name), self._scanned)
             batch = read_events(conn, after_seq=checkpoint, limit=1)
             if not batch:
                 return 0
@@ -128,8 +171,8 @@ class ProcessorRunner:
         return 1
 
     def lag(self) -> int:
-        with self.engine.connect() as conn:
-            return max_seq(conn) - _load_checkpoint(conn, self.processor.name)
+        """Log entries past what this runner has applied or skipped, as of its last run."""
+        return self._lag
 
     def _wants(self, event: Event) -> bool:
         types = self.processor.event_types
