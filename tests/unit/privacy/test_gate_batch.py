@@ -71,7 +71,7 @@ def screen(
     candidates = chosen.decode(message)
     outcomes = _validate_all([message], [candidates])
     events = [outcome for outcome in outcomes if not isinstance(outcome, InvalidInput)]
-    return pipeline._screened(chosen, message, outcomes) == frozenset({0}), events
+    return pipeline._screened(chosen, [(message, outcomes)]) == frozenset({0}), events
 
 
 def assert_sound(gate: PrivacyGate, cleared: bool, events: list[EventIn]) -> None:
@@ -154,6 +154,38 @@ def test_single_envelopes_and_arrays_over_mqtt() -> None:
     assert not screen(gate, many, decoder="json")[0]
 
 
+def screen_messages(gate: PrivacyGate, bodies: list[bytes], *, source: str = "vm-001") -> bool:
+    """What the pipeline asks the gate for several one-event MQTT messages at once (their joined bodies)."""
+    pipeline = IngestPipeline(engine=create_engine("sqlite://"), decoders=default_registry(1000), gates=[gate])
+    chosen = pipeline.decoders.get("json")
+    messages = [
+        RawMessage(body=body, transport="mqtt", tenant_id="t", received_at=NOW, source=source,
+                   type_hint="device.telemetry")
+        for body in bodies
+    ]  # fmt: skip
+    decoded = [chosen.decode(message) for message in messages]
+    outcomes = iter(_validate_all(messages, decoded))
+    pairs = [
+        (message, [next(outcomes) for _ in candidates]) for message, candidates in zip(messages, decoded, strict=True)
+    ]
+    return pipeline._screened(chosen, pairs) == frozenset({0})
+
+
+def mqtt_body(index: int, payload: Any) -> bytes:
+    item = envelope(index, payload)
+    del item["source"], item["type"]
+    return orjson.dumps(item)
+
+
+def test_many_mqtt_messages_are_screened_together_and_one_card_number_stops_them_all() -> None:
+    gate, _, _ = make_gate()
+    bodies = [mqtt_body(i, clean_payload(i)) for i in range(50)]
+    assert screen_messages(gate, bodies)
+    for planted in ({"note": "4111 1111 1111 1111"}, {"reading": {"email": "x"}}, {"subject": "s1"}):
+        assert not screen_messages(gate, [*bodies[:20], mqtt_body(99, planted), *bodies[20:]]), planted
+    assert not screen_messages(gate, bodies, source="4111111111111111")
+
+
 def test_the_key_reader_pairs_quotes() -> None:
     assert json_keys(b'{"a":"b",":phone":"1","c" : {"d":[{"e":1}]}}') == frozenset({"a", ":phone", "c", "d", "e"})
     assert needs_scrub({"a": "b", ":phone": "5551234"})
@@ -214,3 +246,23 @@ def test_a_planted_card_number_is_never_cleared(pan: tuple[str, str], where: int
     for style in ("orjson", "spaced", "indented", "escaped"):
         cleared, _ = screen(gate, dumps({"events": items}, style))
         assert not cleared
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(planted=st.lists(planted, min_size=1, max_size=3), clean=st.integers(0, 12), seed=st.integers(0, 1000))
+def test_joined_mqtt_messages_are_cleared_only_when_every_event_would_pass(
+    planted: list[Any], clean: int, seed: int
+) -> None:
+    gate, _, _ = make_gate()
+    bodies = [mqtt_body(i, clean_payload(i)) for i in range(clean)]
+    for offset, value in enumerate(planted):
+        payload = value if isinstance(value, dict) else {"x": value}
+        try:
+            bodies.insert((seed + offset * 5) % (len(bodies) + 1), mqtt_body(1000 + offset, payload))
+        except TypeError:  # orjson refuses what JSON cannot hold (surrogates, huge ints)
+            return
+    if screen_messages(gate, bodies):
+        for body in bodies:
+            item = {**orjson.loads(body), "source": "vm-001", "type": "device.telemetry"}
+            event_in = EventIn.model_validate(item)
+            assert gate.check(tenant_id="t", event=event_in) is event_in, body

@@ -96,13 +96,15 @@ class IngestPipeline:
                 if errors is not None:
                     errors.append(exc)
         outcomes = iter(_validate_all(messages, decoded))
+        validated = [None if candidates is None else [next(outcomes) for _ in candidates] for candidates in decoded]
+        whole = self._screened(chosen, [(m, v) for m, v in zip(messages, validated, strict=True) if v is not None])
         plans: list[list[tuple[str, Any]] | None] = []
-        for message, candidates in zip(messages, decoded, strict=True):
-            if candidates is None:
+        for message, candidates, mine in zip(messages, decoded, validated, strict=True):
+            if candidates is None or mine is None:
                 plans.append(None)
                 continue
-            mine = [next(outcomes) for _ in candidates]
-            plans.append(self._plan(message, candidates, mine, rows, dead, self._screened(chosen, message, mine)))
+            cleared = whole if whole or len(messages) == 1 else self._screened(chosen, [(message, mine)])
+            plans.append(self._plan(message, candidates, mine, rows, dead, cleared))
         prepared = prepare_rows(self.engine.dialect, _first_of_each_id(rows))  # before taking the lock
         inserted: dict[StoredKey, int] = {}
         with append_transaction(self.engine) as conn:
@@ -159,9 +161,12 @@ class IngestPipeline:
         return _dead_letter(message, raw, code, reason)
 
     def _screened(
-        self, decoder: Decoder, message: RawMessage, outcomes: list[EventIn | InvalidInput]
+        self, decoder: Decoder, messages: Sequence[tuple[RawMessage, list[EventIn | InvalidInput]]]
     ) -> frozenset[int]:
-        """The leading gates that clear this message's events all at once (``BatchScreen``), by position.
+        """The leading gates that clear every event of these messages all at once (``BatchScreen``), by
+        position. ``ingest_many`` asks first for all its messages together (an MQTT batch holds a thousand
+        one-event messages: one screen over their joined bodies instead of a thousand), and message by
+        message only if that fails.
 
         Only for the canonical JSON decoders, whose candidates are the body's JSON values verbatim (plus
         the transport's source and type, passed as ``implied``). Only leading gates: a gate after one that
@@ -170,17 +175,15 @@ class IngestPipeline:
         screens = self._leading_screens()
         if wrappers is None or not screens:
             return frozenset()
-        events = [outcome for outcome in outcomes if not isinstance(outcome, InvalidInput)]
+        events = [outcome for _, outcomes in messages for outcome in outcomes if not isinstance(outcome, InvalidInput)]
         if not events:
             return frozenset()
-        # Each envelope and each payload given is one '{' of the body (``flat``: there is no other)
-        objects = wrappers + len(events) + sum(1 for event in events if "payload" in event.model_fields_set)
-        batch = RawBatch(
-            text=message.body,
-            events=events,
-            implied=tuple(value for value in (message.source, message.type_hint) if value is not None),
-            flat=message.body.count(b"{") == objects,
-        )
+        # Each envelope and each payload given is one '{' of a body (``flat``: there is no other). Bodies
+        # are joined by a newline, which the screens treat as a separator (a superset test stays one).
+        objects = wrappers * len(messages) + len(events) + sum(1 for e in events if "payload" in e.model_fields_set)
+        text = messages[0][0].body if len(messages) == 1 else b"\n".join(message.body for message, _ in messages)
+        implied = {value for message, _ in messages for value in (message.source, message.type_hint) if value}
+        batch = RawBatch(text=text, events=events, implied=tuple(sorted(implied)), flat=text.count(b"{") == objects)
         cleared: set[int] = set()
         for index, screen in enumerate(screens):
             if not screen.passes_batch(batch):
