@@ -6,13 +6,14 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, delete, func, insert, select
 
 from tradeoff.core.events import Event
 from tradeoff.platform import tenancy
 from tradeoff.platform.bus import InProcessBus, ProcessorRunner
-from tradeoff.platform.db.tables import parked_events, processor_checkpoints
+from tradeoff.platform.db.tables import events, parked_events, processor_checkpoints
 from tradeoff.platform.device_state import DeviceStateProcessor, list_device_status
+from tradeoff.platform.eventlog import read_events
 from tradeoff.platform.ingest.decoders import default_registry
 from tradeoff.platform.ingest.message import RawMessage
 from tradeoff.platform.ingest.pipeline import IngestPipeline
@@ -194,3 +195,82 @@ def test_restart_after_unpersisted_skip_applies_nothing_twice(
         pass
     assert effect_ids(engine) == ["a", "b"]
     assert stored_checkpoint(engine, "recorder") == 4
+
+
+def send_rich(pipeline: IngestPipeline, tenant_id: str, ids: list[str]) -> None:
+    """Events whose stored form differs from what was sent: an offset time, nested payloads, floats."""
+    items: list[dict[str, Any]] = [
+        {"event_id": i, "type": "device.heartbeat", "occurred_at": "2026-11-29T12:00:00.123456+01:00",
+         "source": "gw-1", "schema_version": 2, "payload": {"t": 3.25, "n": [1, {"deep": "é"}], "ok": True}}
+        for i in ids
+    ]  # fmt: skip
+    body = orjson.dumps({"events": items})
+    pipeline.ingest(RawMessage(body=body, transport="http", tenant_id=tenant_id, received_at=NOW), decoder="json-batch")
+
+
+class Collector(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[Event] = []
+
+    def apply(self, conn: Connection, events: Sequence[Event]) -> None:
+        self.seen.extend(events)
+        super().apply(conn, events)
+
+
+def test_the_committed_tail_hands_processors_the_events_exactly_as_the_log_holds_them(
+    engine: Engine, setup: tuple[IngestPipeline, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline, tenant_id = setup
+    bus = InProcessBus(engine)
+    collector = Collector()
+    bus.register(collector)
+    pipeline.on_events(bus.publish)
+    send(pipeline, tenant_id, ["a"])
+    bus.drain()  # the first run reads the log (a runner starts with no position)
+    send_rich(pipeline, tenant_id, ["b", "c"])
+    send(pipeline, tenant_id, ["t1"], type_="device.telemetry")
+    send_rich(pipeline, tenant_id, ["d"])
+    reads: list[int] = []
+    original = __import__("tradeoff.platform.bus", fromlist=["read_events"]).read_events
+    monkeypatch.setattr("tradeoff.platform.bus.read_events", lambda *a, **k: reads.append(1) or original(*a, **k))
+    bus.drain()
+    assert reads == []  # served from the tail
+    with engine.connect() as conn:
+        stored = [e for e in read_events(conn, after_seq=0, limit=100) if e.type == "device.heartbeat"]
+    assert collector.seen == stored
+    assert [(e.occurred_at.tzinfo, e.received_at.tzinfo) for e in collector.seen[1:]] == [(UTC, UTC)] * 3
+    assert stored_checkpoint(engine, "recorder") == stored[-1].seq
+
+
+def test_entries_deleted_after_they_were_committed_are_not_taken_from_the_tail(
+    engine: Engine, setup: tuple[IngestPipeline, str]
+) -> None:
+    pipeline, tenant_id = setup
+    bus = InProcessBus(engine)
+    bus.register(Recorder())
+    pipeline.on_events(bus.publish)
+    send(pipeline, tenant_id, ["a"])
+    bus.drain()
+    send(pipeline, tenant_id, ["erased", "kept"])
+    with engine.begin() as conn:  # an erasure removes one before the processor got to it
+        conn.execute(delete(events).where(events.c.event_id == "erased"))
+    bus.drain()
+    assert effect_ids(engine) == ["a", "kept"]
+
+
+def test_a_checkpoint_moved_by_another_process_wins_over_the_tail(
+    engine: Engine, setup: tuple[IngestPipeline, str]
+) -> None:
+    pipeline, tenant_id = setup
+    bus = InProcessBus(engine)
+    bus.register(Recorder())
+    pipeline.on_events(bus.publish)
+    send(pipeline, tenant_id, ["a"])
+    bus.drain()
+    send(pipeline, tenant_id, ["b", "c"])
+    other = ProcessorRunner(engine, Recorder())  # a worker process: no tail, reads the log
+    while other.run_once():
+        pass
+    bus.drain()
+    assert effect_ids(engine) == ["a", "b", "c"]  # each once

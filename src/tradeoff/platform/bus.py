@@ -22,11 +22,13 @@ from tradeoff.core.events import Event
 from tradeoff.platform import metrics
 from tradeoff.platform.db.engine import write_transaction
 from tradeoff.platform.db.tables import parked_events, processor_checkpoints
-from tradeoff.platform.eventlog import max_seq, read_events
+from tradeoff.platform.eventlog import count_events, max_seq, read_events
+from tradeoff.platform.tail import CommittedTail
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+BATCH_SIZE = 2000  # events per processor transaction; a processor may declare its own ``batch_size``
 SKIP_PERSIST_SECONDS = 5.0  # how often a runner stores how far it skipped unwanted entries
 
 
@@ -80,10 +82,13 @@ class ProcessorRunner:
     can later appear at or below the ``max_seq`` a read saw, and re-reading an empty stretch after a
     restart applies nothing."""
 
-    def __init__(self, engine: Engine, processor: Processor, *, batch_size: int = 500) -> None:
+    def __init__(
+        self, engine: Engine, processor: Processor, *, batch_size: int = BATCH_SIZE, tail: CommittedTail | None = None
+    ) -> None:
         self.engine = engine
         self.processor = processor
         self.batch_size = batch_size
+        self.tail = tail
         self._failures: dict[int, int] = {}
         self._types = sorted(processor.event_types) if processor.event_types is not None else None
         self._scanned = 0  # nothing wanted up to here (may be ahead of the stored checkpoint)
@@ -94,6 +99,9 @@ class ProcessorRunner:
         """Apply the next batch; returns how many log entries were consumed (0 when caught up)."""
         name = self.processor.name
         try:
+            taken = self._take_from_tail()
+            if taken is not None:
+                return taken
             skipped = self._skip_unwanted()
             if skipped is not None:
                 return skipped
@@ -118,6 +126,36 @@ class ProcessorRunner:
             metrics.PROCESSOR_FAILURES.labels(name).inc()
             log.exception("processor %s failed on a batch; retrying event by event", name)
             return self._run_singly()
+
+    @property
+    def position(self) -> int:
+        """How far this runner has applied or skipped (in this process; 0 before its first run)."""
+        return self._scanned
+
+    def _take_from_tail(self) -> int | None:
+        """Apply the entries right after this runner's position from the committed tail, without reading
+        the log back; ``None`` when the tail cannot serve (then the log is read)."""
+        start = self._scanned
+        run = self.tail.run_after(start, types=self._types, limit=self.batch_size) if self.tail and start else None
+        if run is None:
+            return None
+        wanted, end = run
+        if wanted:
+            with write_transaction(self.engine) as conn:
+                # Another process may have moved the checkpoint, or an erasure deleted entries: the log decides
+                if _load_checkpoint(conn, self.processor.name) > start or count_events(conn, start, end) != end - start:
+                    return None
+                self.processor.apply(conn, wanted)
+                _save_checkpoint(conn, self.processor.name, end)
+            self._persisted_at = time.monotonic()
+            metrics.PROCESSOR_APPLIED.labels(self.processor.name).inc(len(wanted))
+            self._failures.clear()
+        elif time.monotonic() - self._persisted_at >= SKIP_PERSIST_SECONDS:
+            with write_transaction(self.engine) as conn:
+                _advance_checkpoint(conn, self.processor.name, end)
+            self._persisted_at = time.monotonic()
+        self._scanned, self._lag = end, 0
+        return end - start
 
     def _skip_unwanted(self) -> int | None:
         """How far a read-only look moved past log entries this processor does not want (0: caught up);
@@ -185,6 +223,7 @@ class InProcessBus:
     def __init__(self, engine: Engine, *, poll_seconds: float = 1.0) -> None:
         self.engine = engine
         self.poll_seconds = poll_seconds
+        self.tail = CommittedTail()
         self._runners: list[ProcessorRunner] = []
         self._wakeups: list[threading.Event] = []
         self._threads: list[threading.Thread] = []
@@ -195,7 +234,8 @@ class InProcessBus:
             raise RuntimeError("register processors before the bus starts")
         if any(r.processor.name == processor.name for r in self._runners):
             raise ValueError(f"processor {processor.name!r} registered twice")
-        self._runners.append(ProcessorRunner(self.engine, processor))
+        batch_size = getattr(processor, "batch_size", BATCH_SIZE)
+        self._runners.append(ProcessorRunner(self.engine, processor, batch_size=batch_size, tail=self.tail))
 
     @property
     def runners(self) -> list[ProcessorRunner]:
@@ -204,6 +244,12 @@ class InProcessBus:
     def notify(self, _max_seq: int) -> None:
         for wakeup in self._wakeups:
             wakeup.set()
+
+    def publish(self, events: Sequence[Event]) -> None:
+        """Events this process just committed: kept in the tail for the runners, who are woken."""
+        if events:
+            self.tail.publish(events)
+            self.notify(events[-1].seq)
 
     def start(self) -> None:
         for runner in self._runners:
@@ -229,6 +275,8 @@ class InProcessBus:
         for runner in self._runners:
             while runner.run_once():
                 pass
+        if self._runners:
+            self.tail.trim(min(runner.position for runner in self._runners))
 
     def _work(self, runner: ProcessorRunner, wakeup: threading.Event) -> None:
         backoff = self.poll_seconds
@@ -236,6 +284,7 @@ class InProcessBus:
             try:
                 while runner.run_once() and not self._stopping.is_set():
                     pass
+                self.tail.trim(min(other.position for other in self._runners))
                 metrics.PROCESSOR_LAG.labels(runner.processor.name).set(runner.lag())
                 backoff = self.poll_seconds
             except Exception:

@@ -130,7 +130,7 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
     decoders = default_registry(settings.max_batch_events)
     pipeline = IngestPipeline(engine=engine, decoders=decoders, clock=clock)
     bus = InProcessBus(engine, poll_seconds=settings.processor_poll_seconds)
-    pipeline.on_commit(bus.notify)
+    pipeline.on_events(bus.publish)
     platform = Platform(
         settings=settings, engine=engine, app_engine=app_engine, decoders=decoders, pipeline=pipeline, bus=bus
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import UTC
 from typing import Any
 
 import orjson
@@ -17,7 +18,7 @@ from sqlalchemy import Engine
 
 from tradeoff.core.clock import Clock, SystemClock
 from tradeoff.core.errors import InvalidInput
-from tradeoff.core.events import EventIn
+from tradeoff.core.events import Event, EventIn
 from tradeoff.platform import metrics
 from tradeoff.platform.eventlog import (
     StoredKey,
@@ -34,6 +35,7 @@ from tradeoff.platform.ingest.validation import validate_events
 log = logging.getLogger(__name__)
 
 CommitListener = Callable[[int], None]
+EventsListener = Callable[[Sequence[Event]], None]
 
 
 class MessageRejected(InvalidInput):
@@ -54,11 +56,17 @@ class IngestPipeline:
         self.gates = list(gates)
         self.clock = clock or SystemClock()
         self._listeners: list[CommitListener] = []
+        self._event_listeners: list[EventsListener] = []
         self._screens: tuple[tuple[IngressGate, ...], list[BatchScreen]] = ((), [])
 
     def on_commit(self, listener: CommitListener) -> None:
         """Call ``listener(max_seq)`` after each commit that appended events (wakes processors)."""
         self._listeners.append(listener)
+
+    def on_events(self, listener: EventsListener) -> None:
+        """Call ``listener(events)`` after each commit with the events it appended, in ``seq`` order, as
+        stored (the in-process bus keeps them for its processors instead of reading them back)."""
+        self._event_listeners.append(listener)
 
     def add_gate(self, gate: IngressGate) -> None:
         self.gates.append(gate)
@@ -105,7 +113,8 @@ class IngestPipeline:
                 continue
             cleared = whole if whole or len(messages) == 1 else self._screened(chosen, [(message, mine)])
             plans.append(self._plan(message, candidates, mine, rows, dead, cleared))
-        prepared = prepare_rows(self.engine.dialect, _first_of_each_id(rows))  # before taking the lock
+        unique = _first_of_each_id(rows)
+        prepared = prepare_rows(self.engine.dialect, unique)  # before taking the lock
         inserted: dict[StoredKey, int] = {}
         with append_transaction(self.engine) as conn:
             inserted = append_events(conn, prepared)
@@ -114,6 +123,10 @@ class IngestPipeline:
             top = max(inserted.values())
             for listener in self._listeners:
                 listener(top)
+            if self._event_listeners:
+                committed = _committed_events(unique, inserted)
+                for events_listener in self._event_listeners:
+                    events_listener(committed)
         claimed: set[StoredKey] = set()  # an id inserted once is 'accepted' once, 'duplicate' after
         reports = [
             None if plan is None else _report(plan, message.tenant_id, inserted, claimed)
@@ -257,6 +270,21 @@ def _report(
         else:
             items.append(ItemResult(index, "duplicate", event_id=value))
     return IngestReport(items)
+
+
+def _committed_events(rows: list[dict[str, Any]], inserted: dict[StoredKey, int]) -> list[Event]:
+    """The inserted rows as the log returns them: times in UTC (``datetime.UTC``), in ``seq`` order."""
+    out = []
+    for row in rows:
+        seq = inserted.get((row["tenant_id"], row["event_id"]))
+        if seq is not None:
+            out.append(
+                Event(seq, row["tenant_id"], row["event_id"], row["type"], row["schema_version"], row["source"],
+                      row["occurred_at"].astimezone(UTC), row["received_at"].astimezone(UTC), row["transport"],
+                      row["payload"])
+            )  # fmt: skip
+    out.sort(key=lambda event: event.seq)
+    return out
 
 
 def _row(message: RawMessage, event: EventIn) -> dict[str, Any]:
