@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
         repeats: int = typer.Option(1, help="UCI: rerun the CV with seeds seed..seed+N-1 and report the mean"),
         window: float = typer.Option(DEFAULT_WINDOW_S, help="seconds of a stationary device's scans combined"),
         compare: bool | None = typer.Option(None, help="also run the other models tried (default: UCI yes, CSV no)"),
+        tracking: bool = typer.Option(True, help="with times: also report the live tracker (forward filter)"),
         as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
     ) -> None:
         """Zone model accuracy under grouped cross-validation, next to plain kNN on the same folds."""
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
             window_s=window,
             repeats=repeats,
             compare=compare if compare is not None else csv is None,
+            tracking=tracking,
         )
         progress = None if as_json else (lambda line: err_console.print(f"[dim]{line}[/dim]"))
         try:
@@ -94,10 +96,12 @@ def _print(report: dict[str, Any]) -> None:
         "accuracy": "acc",
         "macro_accuracy": "macro acc",
     }
+    tracked = any("tracked" in row for row in report["models"])
     table = Table(
         "model",
         *[f"{short[key]} (scan)" for key in keys],
         *[f"{short[key]} ({cv['window_s']:g} s)" for key in keys if cv["window_s"]],
+        *[f"{short[key]} (tracked)" for key in keys if tracked],
         title=f"presence · {report['data']['source']} · {cv['folds']}-fold grouped CV, seed {cv['seed']}",
         caption=f"{report['data']['scans']} scans, {report['data']['groups']} groups; "
         f"best possible exact: {report.get('ceiling_exact', report.get('ceiling_accuracy', 0)):.3f}",
@@ -106,6 +110,8 @@ def _print(report: dict[str, Any]) -> None:
         cells = [_fmt(row["per_scan"], key) for key in keys]
         if cv["window_s"]:
             cells += [_fmt(row.get("windowed"), key) for key in keys]
+        if tracked:
+            cells += [_fmt(row.get("tracked"), key) for key in keys]
         table.add_row(row["name"], *cells)
     console.print(table)
     for view, target in report.get("targets", {}).items():

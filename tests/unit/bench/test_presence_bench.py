@@ -39,6 +39,9 @@ def test_csv_mode_with_time_reports_windowed_class_metrics(walk_csv: Path) -> No
     assert report["mean_cell_error"] < 1.0  # grid labels: cell metrics come along
     assert report["baseline"]["name"] == "knn5"
     assert [m["name"] for m in report["models"]] == ["kernel", "knn5"]
+    # The live tracker comes along: never told the visits, it still places scans within a cell.
+    assert report["tracked"]["mean_cell_error"] < 1.0 and "accuracy" in report["baseline"]["tracked"]
+    assert len(report["models"][0]["motion_per_fold"]) == 3
 
 
 def test_csv_mode_without_time_is_per_scan(walk_csv: Path) -> None:
@@ -52,6 +55,7 @@ def test_csv_mode_without_time_is_per_scan(walk_csv: Path) -> None:
         options=FAST,
     )
     assert report["headline"] == "per_scan" and "windowed" not in report["models"][0]
+    assert "tracked" not in report and "tracked" not in report["models"][0]
 
 
 def test_cli_csv_mode_prints_json(walk_csv: Path) -> None:
@@ -139,6 +143,9 @@ def test_uci_numbers_are_in_a_sane_range() -> None:
     assert report["cv"]["folds"] == 5 and report["cv"]["seed"] == 0
     assert 0.25 <= report["exact_cell_accuracy"] <= 0.45 and 1.2 <= report["mean_cell_error"] <= 1.7
     assert 0.35 <= report["windowed"]["exact_cell_accuracy"] <= 0.55
+    # The tracker (no group information) meets both targets with a margin (seeds 0-4: error 0.96-1.07).
+    assert report["tracked"]["exact_cell_accuracy"] >= 0.44 and report["tracked"]["mean_cell_error"] <= 1.12
+    assert report["targets"]["tracked"]["met"]
     baseline = report["baseline"]["per_scan"]
     assert 0.1 <= baseline["exact_cell_accuracy"] <= 0.35 and baseline["mean_cell_error"] >= 1.5
     assert report["exact_cell_accuracy"] > baseline["exact_cell_accuracy"]

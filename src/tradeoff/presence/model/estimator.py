@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from tradeoff.presence.model.evidence import MotionModel
 from tradeoff.presence.model.features import FLOOR_DBM, FloatArray, clean, dense, exponential
 from tradeoff.presence.model.layout import Layout
 
@@ -154,6 +155,8 @@ class KernelFingerprint:
     codes: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     scales: FloatArray = field(default_factory=lambda: np.zeros(0))
     _distances: FloatArray | None = None
+    motion: MotionModel = field(default_factory=MotionModel)
+    """How a tracked device moves between scans (``evidence.track``); chosen by inner CV when times are known."""
 
     def fit(self, matrix: FloatArray, labels: npt.ArrayLike) -> KernelFingerprint:
         self.classes_, codes = encode(labels)
