@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -39,6 +40,7 @@ from tradeoff.platform import tenancy
 from tradeoff.platform.auth import Role, create_api_key, create_user
 from tradeoff.platform.db.engine import make_engine
 from tradeoff.platform.settings import Settings
+from tradeoff.presence.model import calibration
 from tradeoff.privacy.capability import privacy_of
 from tradeoff.server import create_server_app
 
@@ -171,6 +173,8 @@ def seed(client: httpx.Client, owner_url: str, app: FastAPI, slug: str) -> Tenan
     tenant.ids["beacon"] = beacon["id"]
     tenant.markers |= {f"{slug}-zone-{tag}", f"{slug}-img-{tag}", f"{slug}-beacon-{tag}", beacon["id"]}
     _ok(client.put(f"{site_url}/gateways/{tenant.ids['gateway']}/placement", headers=admin, json={"x_m": 2, "y_m": 2}))
+    if ("PUT", "/v1/sites/{site_id}/zone-model") in _routes_named(app):  # a calibrated model for live tracking
+        _seed_zone_model(client, tenant, site_url, zone["name"])
     for role, device in (("staff", None), ("device", "gateway"), ("pos", "pos")):
         body = {"role": role, "name": f"{slug}-{role}-key-{tag}"}
         if device:
@@ -243,6 +247,16 @@ def seed(client: httpx.Client, owner_url: str, app: FastAPI, slug: str) -> Tenan
     assert letters, "the invalid event was dead-lettered"
     tenant.ids["dead_letter"] = str(letters[0]["id"])
     return tenant
+
+
+def _seed_zone_model(client: httpx.Client, tenant: Tenant, site_url: str, zone: str) -> None:
+    scans = np.array([[-60.0], [-61.0], [-80.0], [-82.0]])
+    store = calibration.calibrate(scans, np.array([zone, zone, "aisle", "aisle"]), ("column",))
+    receivers = {"column": tenant.ids["gateway:external"]}
+    body = {"model": calibration.to_dict(store), "zones": {zone: zone}, "receivers": receivers}
+    installed = _ok(client.put(f"{site_url}/zone-model", headers=tenant.auth("admin"), json=body))
+    tenant.ids["zone_model"] = installed["sha256"]
+    tenant.markers.add(installed["sha256"])
 
 
 def _seed_offers(client: httpx.Client, owner_url: str, app: FastAPI, tenant: Tenant, slug: str, tag: str) -> None:
@@ -623,6 +637,9 @@ def test_no_route_shows_or_touches_another_tenants_data(server: Server, database
         device = _ok(client.get(f"/v1/devices/{b.ids['gateway']}", headers=b.auth("admin")))
         assert device["name"].startswith("zeta gateway")
         assert _ok(client.get(f"/v1/sites/{b.ids['site']}", headers=b.auth("admin")))["id"] == b.ids["site"]
+        if "zone_model" in b.ids:
+            zone_model = _ok(client.get(f"/v1/sites/{b.ids['site']}/zone-model", headers=b.auth("admin")))
+            assert zone_model["sha256"] == b.ids["zone_model"]
         keys = {k["id"]: k for k in _ok(client.get("/v1/keys", headers=b.auth("admin")))["keys"]}
         assert all(keys[b.ids[f"key:{role}"]]["revoked_at"] is None for role in ("staff", "device", "pos"))
         events = _ok(client.get("/v1/events", headers=b.auth("admin"), params={"limit": 1000}))["events"]

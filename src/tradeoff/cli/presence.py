@@ -1,13 +1,18 @@
-"""``tradeoff presence …`` commands: calibrate a store's zone model from a walk-through, locate with it."""
+"""``tradeoff presence …`` commands: calibrate a store's zone model from a walk-through, locate with it,
+install it for a site's live tracking (and show or remove the installed one)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import NoReturn
 
+import orjson
 import typer
+from sqlalchemy import Connection
 
-from tradeoff.cli.common import console, err_console, print_json
+from tradeoff.cli.common import console, err_console, print_json, transaction
+from tradeoff.core.errors import NotFound
+from tradeoff.platform import tenancy
 from tradeoff.presence.model import calibration
 from tradeoff.presence.model.grouping import DEFAULT_MAX_GAP_S, visit_groups
 from tradeoff.presence.model.walkthrough import load_csv
@@ -24,6 +29,60 @@ def _columns(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+ZONE = typer.Option([], "--zone", help="CLASS=ZONE: put a model class (cell) in a floor-plan zone; repeat")
+RECEIVER = typer.Option([], "--receiver", help="BEACON=KEY: the live receiver key of a beacon column; repeat")
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, target = value.partition("=")
+        if not sep or not name.strip() or not target.strip():
+            _fail(f"{option}: {value!r} is not NAME=VALUE")
+        out[name.strip()] = target.strip()
+    return out
+
+
+def _site_id(conn: Connection, tenant_id: str, ref: str) -> str:
+    found = [site for site in tenancy.list_sites(conn, tenant_id=tenant_id) if ref in (site.id, site.name)]
+    if len(found) != 1:
+        raise NotFound(f"no site {ref!r} of this tenant" if not found else f"several sites are named {ref!r}")
+    return found[0].id
+
+
+def _install(tenant: str, site: str, document: object, zone: list[str], receiver: list[str]) -> dict[str, object]:
+    from tradeoff.presence.setup import zone_model
+
+    zones, receivers = _pairs(zone, "--zone"), _pairs(receiver, "--receiver")
+    with transaction() as conn:
+        tenant_id = tenancy.tenant_by_ref(conn, tenant).id
+        site_id = _site_id(conn, tenant_id, site)
+        summary = zone_model.install(
+            conn,
+            tenant_id=tenant_id,
+            site_id=site_id,
+            model=document,
+            zones=zones or None,
+            receivers=receivers or None,
+            created_by="cli",
+        )
+    return summary.to_json()
+
+
+def _print_installed(summary: dict[str, object]) -> None:
+    zones = summary["zones"]
+    receivers = summary["receivers"]
+    assert isinstance(zones, list) and isinstance(receivers, list)
+    console.print(
+        f"installed for site [bold]{summary['site_id']}[/bold]: zones {', '.join(map(str, zones))}; "
+        f"receivers {', '.join(map(str, receivers))} (live tracking picks it up within 5 minutes)"
+    )
+    unknown = summary.get("unknown_receivers")
+    if unknown:
+        assert isinstance(unknown, list)
+        console.print(f"[yellow]not a beacon or gateway of this site:[/yellow] {', '.join(map(str, unknown))}")
+
+
 @app.command("calibrate")
 def calibrate(
     csv: Path = typer.Option(..., help="walk-through CSV: one scan per row"),
@@ -35,9 +94,16 @@ def calibrate(
     time_format: str = typer.Option("", help="strftime format of the time column (default: guess)"),
     visit_gap: float = typer.Option(DEFAULT_MAX_GAP_S, help="seconds between a cell's scans that start a new visit"),
     seed: int = typer.Option(0, help="fold assignment seed for the parameter search"),
+    install: bool = typer.Option(False, "--install", help="also install the model for --site's live tracking"),
+    tenant: str = typer.Option("", help="with --install: tenant slug or id"),
+    site: str = typer.Option("", help="with --install: site id or name"),
+    zone: list[str] = ZONE,
+    receiver: list[str] = RECEIVER,
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
-    """Walk-through samples → a zone model file."""
+    """Walk-through samples → a zone model file (and, with --install, the site's live zone model)."""
+    if install and not (tenant and site):
+        _fail("--install needs --tenant and --site")
     columns = _columns(rssi)
     try:
         data = load_csv(
@@ -59,6 +125,8 @@ def calibrate(
         "params": calibration.to_dict(store)["params"],
         "selection": store.info.get("selection"),
     }
+    if install:
+        summary["installed"] = _install(tenant, site, calibration.to_dict(store), zone, receiver)
     if as_json:
         print_json(summary)
     else:
@@ -66,6 +134,8 @@ def calibrate(
             f"wrote [bold]{out}[/bold]: {summary['cells']} cells from {summary['scans']} scans, "
             f"{len(columns)} beacons; parameters: {summary['selection']} {summary['params']}"
         )
+        if install:
+            _print_installed(summary["installed"])
 
 
 def _scan(text: str) -> dict[str, float]:
@@ -109,3 +179,56 @@ def locate(
         console.print(f"[bold]{where.label}[/bold]{zone}, p = {where.probability:.2f}")
         for label, probability in where.candidates:
             console.print(f"  {label}: {probability:.2f}")
+
+
+@app.command("install-model")
+def install_model(
+    model: Path = typer.Argument(..., help="model file from `tradeoff presence calibrate`"),
+    tenant: str = typer.Option(..., help="tenant slug or id"),
+    site: str = typer.Option(..., help="site id or name"),
+    zone: list[str] = ZONE,
+    receiver: list[str] = RECEIVER,
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Install a zone model for a site's live tracking (replaces the one installed)."""
+    try:
+        document = orjson.loads(model.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        _fail(f"{model}: {exc}")
+    summary = _install(tenant, site, document, zone, receiver)
+    if as_json:
+        print_json(summary)
+    else:
+        _print_installed(summary)
+
+
+@app.command("model-status")
+def model_status(
+    tenant: str = typer.Option(..., help="tenant slug or id"),
+    site: str = typer.Option(..., help="site id or name"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """The zone model installed for a site (exit 1 when it uses path-loss only)."""
+    from tradeoff.presence.setup import zone_model
+
+    with transaction() as conn:
+        tenant_id = tenancy.tenant_by_ref(conn, tenant).id
+        summary = zone_model.get(conn, tenant_id=tenant_id, site_id=_site_id(conn, tenant_id, site)).to_json()
+    if as_json:
+        print_json(summary)
+    else:
+        _print_installed(summary)
+
+
+@app.command("remove-model")
+def remove_model(
+    tenant: str = typer.Option(..., help="tenant slug or id"),
+    site: str = typer.Option(..., help="site id or name"),
+) -> None:
+    """Remove a site's zone model: live tracking goes back to the path-loss zones."""
+    from tradeoff.presence.setup import zone_model
+
+    with transaction() as conn:
+        tenant_id = tenancy.tenant_by_ref(conn, tenant).id
+        removed = zone_model.remove(conn, tenant_id=tenant_id, site_id=_site_id(conn, tenant_id, site))
+    console.print("removed: the site uses path-loss zones" if removed else "no zone model was installed")

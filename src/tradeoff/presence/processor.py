@@ -41,6 +41,8 @@ from tradeoff.presence.gateways.sighting import EVENT_TYPE as SIGHTING
 from tradeoff.presence.gateways.sighting import Sighting
 from tradeoff.presence.store import presence_visits, presence_zone_occupancy
 from tradeoff.presence.tracking import (
+    CombinedZones,
+    FingerprintZones,
     JourneyEnded,
     LiveTracker,
     PathLossZones,
@@ -88,7 +90,11 @@ def floor_plan_zones(conn: Connection, tenant_id: str) -> ZoneEstimator:
     """Receivers placed with the store-setup tools (``presence.setup``: gateways by external id, beacons by
     identity key), plus any listed in ``sites.floor_plan["receivers"]`` as ``[{"key", "zone",
     "measured_power"?, "exponent"?, "radius_m"?}]``. With none at all, gateway rooms are the zones
-    (ESPresense / room-assistant rooms)."""
+    (ESPresense / room-assistant rooms).
+
+    A site with an installed fingerprint model (``tradeoff presence install-model``, ``PUT
+    /v1/sites/{site_id}/zone-model``) is scored by that model for the receivers it covers; path-loss keeps
+    the receivers no model covers (``CombinedZones``)."""
     receivers: dict[str, Receiver] = {}
     for site in tenancy.list_sites(conn, tenant_id=tenant_id):
         receivers.update(_setup_receivers(conn, tenant_id, site.id))
@@ -96,7 +102,11 @@ def floor_plan_zones(conn: Connection, tenant_id: str) -> ZoneEstimator:
             if isinstance(item, dict) and isinstance(item.get("key"), str) and isinstance(item.get("zone"), str):
                 options = {k: float(item[k]) for k in ("measured_power", "exponent", "radius_m") if k in item}
                 receivers[item["key"]] = Receiver(zone=item["zone"], **options)
-    return PathLossZones(receivers=receivers, rooms_as_zones=not receivers)
+    models = _installed_models(conn, tenant_id)
+    path_loss = PathLossZones(receivers=receivers, rooms_as_zones=not receivers and not models)
+    if not models:
+        return path_loss
+    return CombinedZones([models[site] for site in sorted(models)], fallback=path_loss)
 
 
 def _setup_receivers(conn: Connection, tenant_id: str, site_id: str) -> dict[str, Receiver]:
@@ -108,6 +118,19 @@ def _setup_receivers(conn: Connection, tenant_id: str, site_id: str) -> dict[str
     try:
         with conn.begin_nested():
             return receivers(conn, tenant_id=tenant_id, site_id=site_id)
+    except DBAPIError:
+        return {}
+
+
+def _installed_models(conn: Connection, tenant_id: str) -> dict[str, FingerprintZones]:
+    """The tenant's installed fingerprint models by site; none while that module or table is not there."""
+    try:
+        from tradeoff.presence.setup.zone_model import estimators
+    except ImportError:
+        return {}
+    try:
+        with conn.begin_nested():
+            return estimators(conn, tenant_id=tenant_id)
     except DBAPIError:
         return {}
 

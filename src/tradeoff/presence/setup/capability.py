@@ -1,4 +1,5 @@
-"""Wires store setup into the platform: the beacon-status processor and the ``/v1/sites/{site_id}/…`` API."""
+"""Wires store setup into the platform: the beacon-status processor and the ``/v1/sites/{site_id}/…`` API
+(floor plan, beacons, gateways, and the installed zone model)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ if TYPE_CHECKING:
 
 
 def register(platform: Platform) -> None:
-    from tradeoff.presence.setup import api
+    from tradeoff.presence.setup import api, zone_model_api
 
     platform.bus.register(BeaconStatusProcessor())
     platform.routers.append(api.router)
+    platform.routers.append(zone_model_api.router)

@@ -8,13 +8,16 @@ from tradeoff.presence.tracking.events import (
     ZoneEntered,
     ZoneExited,
 )
+from tradeoff.presence.tracking.fingerprint import CombinedZones, FingerprintZones
 from tradeoff.presence.tracking.live import LiveTracker, default_keys
 from tradeoff.presence.tracking.smoothing import RssiFilter, SmoothingBank, SmoothingConfig
 from tradeoff.presence.tracking.tracker import TrackerConfig, ZoneTracker
 from tradeoff.presence.tracking.zones import PathLossZones, Receiver, ZoneEstimator, best_zone, distance_m
 
 __all__ = [
+    "CombinedZones",
     "DwellReached",
+    "FingerprintZones",
     "JourneyEnded",
     "LiveTracker",
     "PathLossZones",
