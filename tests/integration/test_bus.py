@@ -1,5 +1,6 @@
 """Processors see every committed event exactly once, across failures and restarts."""
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,7 @@ from tradeoff.platform import tenancy
 from tradeoff.platform.bus import InProcessBus, ProcessorRunner
 from tradeoff.platform.db.tables import events, parked_events, processor_checkpoints
 from tradeoff.platform.device_state import DeviceStateProcessor, list_device_status
-from tradeoff.platform.eventlog import read_events
+from tradeoff.platform.eventlog import append_events, lock_appends, read_events
 from tradeoff.platform.ingest.decoders import default_registry
 from tradeoff.platform.ingest.message import RawMessage
 from tradeoff.platform.ingest.pipeline import IngestPipeline
@@ -274,3 +275,45 @@ def test_a_checkpoint_moved_by_another_process_wins_over_the_tail(
         pass
     bus.drain()
     assert effect_ids(engine) == ["a", "b", "c"]  # each once
+
+
+class Deriver:
+    """A processor that appends an event of its own per heartbeat (like the presence processor)."""
+
+    name = "deriver"
+    event_types: frozenset[str] | None = frozenset({"device.heartbeat"})
+    emits = frozenset({"test.derived"})
+
+    def apply(self, conn: Connection, events: Sequence[Event]) -> None:
+        lock_appends(conn)
+        append_events(conn, [
+            {"tenant_id": e.tenant_id, "event_id": f"derived-{e.event_id}", "type": "test.derived",
+             "schema_version": 1, "source": "deriver", "occurred_at": e.occurred_at, "received_at": e.received_at,
+             "transport": "derived", "payload": {}}
+            for e in events
+        ])  # fmt: skip
+
+
+class DerivedRecorder(Recorder):
+    name = "derived-recorder"
+    event_types: frozenset[str] | None = frozenset({"test.derived"})
+
+
+def test_consumers_of_what_a_processor_appends_are_woken_without_waiting_for_the_poll(
+    engine: Engine, setup: tuple[IngestPipeline, str]
+) -> None:
+    pipeline, tenant_id = setup
+    bus = InProcessBus(engine, poll_seconds=60)  # only a wake-up can be fast
+    bus.register(Deriver())
+    bus.register(DerivedRecorder())
+    pipeline.on_events(bus.publish)
+    bus.start()
+    try:
+        time.sleep(0.2)  # the runners' first look (nothing there yet)
+        send(pipeline, tenant_id, ["h1"])
+        deadline = time.monotonic() + 10
+        while effect_ids(engine) != ["derived-h1"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert effect_ids(engine) == ["derived-h1"]
+    finally:
+        bus.stop()

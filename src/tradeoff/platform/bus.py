@@ -33,7 +33,11 @@ SKIP_PERSIST_SECONDS = 5.0  # how often a runner stores how far it skipped unwan
 
 
 class Processor(Protocol):
-    """A subscriber: applies events to its projections inside the transaction it is given."""
+    """A subscriber: applies events to its projections inside the transaction it is given.
+
+    Optional attributes the bus reads: ``batch_size`` (events per transaction, default ``BATCH_SIZE``) and
+    ``emits`` (event types ``apply`` appends to the log itself; their consumers are woken after it ran,
+    since such appends do not pass the ingest pipeline that wakes runners)."""
 
     name: str
     event_types: frozenset[str] | None  # None: every type
@@ -126,6 +130,9 @@ class ProcessorRunner:
             metrics.PROCESSOR_FAILURES.labels(name).inc()
             log.exception("processor %s failed on a batch; retrying event by event", name)
             return self._run_singly()
+
+    def wants_any(self, types: set[str]) -> bool:
+        return self._types is None or not types.isdisjoint(self._types)
 
     @property
     def position(self) -> int:
@@ -246,10 +253,22 @@ class InProcessBus:
             wakeup.set()
 
     def publish(self, events: Sequence[Event]) -> None:
-        """Events this process just committed: kept in the tail for the runners, who are woken."""
-        if events:
-            self.tail.publish(events)
-            self.notify(events[-1].seq)
+        """Events this process just committed: kept in the tail; the runners that want any of them are
+        woken (the others move past them at their next poll)."""
+        if not events:
+            return
+        self.tail.publish(events)
+        types = {event.type for event in events}
+        for runner, wakeup in zip(self._runners, self._wakeups, strict=False):
+            if runner.wants_any(types):
+                wakeup.set()
+
+    def _wake_consumers_of(self, producer: ProcessorRunner) -> None:
+        emits: set[str] = set(getattr(producer.processor, "emits", ()))
+        if emits:
+            for runner, wakeup in zip(self._runners, self._wakeups, strict=False):
+                if runner is not producer and runner.wants_any(emits):
+                    wakeup.set()
 
     def start(self) -> None:
         for runner in self._runners:
@@ -284,6 +303,7 @@ class InProcessBus:
             try:
                 while runner.run_once() and not self._stopping.is_set():
                     pass
+                self._wake_consumers_of(runner)
                 self.tail.trim(min(other.position for other in self._runners))
                 metrics.PROCESSOR_LAG.labels(runner.processor.name).set(runner.lag())
                 backoff = self.poll_seconds

@@ -14,8 +14,8 @@ Entries are shared by every processor: they are read-only, like the events a pro
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from itertools import islice
 
 from tradeoff.core.events import Event
 
@@ -25,7 +25,8 @@ DEFAULT_CAPACITY = 20_000  # a few seconds of peak ingest; a processor further b
 class CommittedTail:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self.capacity = capacity
-        self._events: dict[int, Event] = {}  # by seq, in the order published (nearly seq order)
+        # by seq, in the order published (nearly seq order); ordered so that dropping the oldest is O(1)
+        self._events: OrderedDict[int, Event] = OrderedDict()
         self._lock = threading.Lock()
 
     def publish(self, events: Iterable[Event]) -> None:
@@ -34,10 +35,8 @@ class CommittedTail:
             held = self._events
             for event in events:
                 held[event.seq] = event
-            excess = len(held) - self.capacity
-            if excess > 0:
-                for seq in list(islice(held, excess)):
-                    del held[seq]
+            for _ in range(len(held) - self.capacity):
+                held.popitem(last=False)
 
     def run_after(self, seq: int, *, types: Sequence[str] | None, limit: int) -> tuple[list[Event], int] | None:
         """The unbroken run of entries after ``seq``: those of ``types`` (at most ``limit``) and the last seq
@@ -59,8 +58,8 @@ class CommittedTail:
         """Forget entries every runner has passed (``seq <= upto``)."""
         with self._lock:
             held = self._events
-            while held and (first := next(iter(held))) <= upto:  # nearly seq order: stragglers age out
-                del held[first]
+            while held and next(iter(held)) <= upto:  # nearly seq order: stragglers age out
+                held.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._events)

@@ -148,6 +148,10 @@ class _TenantState:
 class PresenceProcessor:
     name = "presence"
     event_types: frozenset[str] | None = frozenset({SIGHTING, HEARTBEAT})
+    emits = frozenset(  # appended to the log by ``apply``: the bus wakes their consumers after each run
+        {"presence.zone_entered", "presence.zone_exited", "presence.dwell_reached", "presence.journey_ended",
+         "presence.beacon_near"}
+    )  # fmt: skip
 
     def __init__(
         self,
