@@ -41,7 +41,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict src
 
 pytest: $(DEV_STAMP) chromium
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 
 test: lint typecheck pytest
 
