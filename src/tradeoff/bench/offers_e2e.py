@@ -28,6 +28,7 @@ from tradeoff.bench.offers_world import World, campaign_specs, espresense_payloa
 from tradeoff.bench.stats import percentile
 from tradeoff.offers import service as offers_service
 from tradeoff.offers.campaigns import parse_spec
+from tradeoff.offers.decision import SIGNAL_TYPES
 from tradeoff.offers.store import offer_campaign_counters, offer_coupons, offer_decisions
 from tradeoff.platform import tenancy
 from tradeoff.platform.container import build_platform
@@ -37,6 +38,7 @@ from tradeoff.platform.db.tables import events, processor_checkpoints
 from tradeoff.platform.ingest.message import RawMessage
 from tradeoff.platform.settings import Settings
 from tradeoff.presence.app_reports import APP_SOURCE, AppReport, report_events
+from tradeoff.presence.processor import PresenceProcessor
 from tradeoff.privacy.consent.ledger import consent_state, record_consent
 from tradeoff.privacy.consent.model import ConsentState, Source, changes_for_tier
 from tradeoff.privacy.subjects.service import register_subject
@@ -140,15 +142,22 @@ def _feed(
 
 
 def _wait_caught_up(engine: Engine, timeout_s: float) -> float:
-    """Until the presence and offers processors have applied everything (derived events included)."""
+    """Until the presence and offers processors have applied everything they take (derived events
+    included): each one's stored checkpoint has passed the last event of its types. Not the log's top: a
+    runner stores how far it skipped entries it does not take only now and then (``bus``), so an idle
+    one's stored checkpoint may stay behind the top although nothing is left for it."""
     deadline = time.perf_counter() + timeout_s
+    wanted = {"presence": PresenceProcessor.event_types or frozenset(), "offers": SIGNAL_TYPES}
     while time.perf_counter() < deadline:
         with engine.connect() as conn:
-            top = conn.execute(select(func.max(events.c.seq))).scalar() or 0
             marks = dict(
                 conn.execute(select(processor_checkpoints.c.processor, processor_checkpoints.c.last_seq)).all()
             )
-        if marks.get("presence", 0) >= top and marks.get("offers", 0) >= top:
+            last = {
+                name: conn.execute(select(func.max(events.c.seq)).where(events.c.type.in_(sorted(types)))).scalar() or 0
+                for name, types in wanted.items()
+            }
+        if all(marks.get(name, 0) >= seq for name, seq in last.items()):
             return time.perf_counter()
         time.sleep(0.05)
     raise TimeoutError(f"the processors did not catch up within {timeout_s:.0f} s")

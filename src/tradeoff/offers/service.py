@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tradeoff.core.errors import Conflict, InvalidInput, NotFound
@@ -45,11 +45,13 @@ class OfferSettings:
     next_serial: int
 
 
+_SETTINGS = select(offer_settings).where(offer_settings.c.tenant_id == bindparam("tenant_id"))  # built once: a hot read
+
+
 def load_settings(
     conn: Connection, *, tenant_id: str, create: bool = False, now: datetime | None = None
 ) -> OfferSettings:
-    s = offer_settings.c
-    row = conn.execute(select(offer_settings).where(s.tenant_id == tenant_id)).mappings().first()
+    row = conn.execute(_SETTINGS, {"tenant_id": tenant_id}).mappings().first()
     if row is None:
         defaults = OfferSettings(DEFAULT_FATIGUE.per_day, DEFAULT_FATIGUE.min_gap_s, 0)
         if not create:

@@ -7,7 +7,9 @@ For every event:
 2. If the payload names a shopper (``payload.subject`` = the ``subject_id`` issued at registration), the
    event type's purpose (``consent.purposes``) must be in force for that subject *now*; otherwise the event
    is dropped (counted, never stored). An unknown or closed subject, an unregistered event type or a
-   malformed subject reference are dropped too (fail closed).
+   malformed subject reference are dropped too (fail closed). Where the pipeline scopes gates per ingest
+   batch (``for_batch``), the consent of all the batch's subjects is read at once just before the batch
+   is checked, and forgotten with it.
 3. The subject reference becomes a pseudonym: stable (``ps_…``) when personalization or purchase linking
    is in force, otherwise one that rotates daily (``pd_…``, the day of ``occurred_at`` in the offset the
    producer sent). The event id is replaced by a keyed hash, so producer ids cannot link days either.
@@ -19,6 +21,7 @@ For every event:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from itertools import chain
 from typing import Any
@@ -31,6 +34,7 @@ from tradeoff.core.events import EventIn
 from tradeoff.platform.ingest.gates import RawBatch
 from tradeoff.privacy.consent.ledger import ConsentReader
 from tradeoff.privacy.consent.purposes import DEFAULT_EVENT_PURPOSES, EventPurposes
+from tradeoff.privacy.consent.snapshot import ConsentSnapshots
 from tradeoff.privacy.scrub import (
     DEFAULT_IDENTIFIERS,
     IdentifierRegistry,
@@ -117,6 +121,32 @@ class PrivacyGate:
         elif scrubbed.changed:
             update["payload"] = scrubbed.value
         return event.model_copy(update=update) if update else event
+
+    def for_batch(self, items: Sequence[tuple[str, EventIn]]) -> PrivacyGate:
+        """``BatchScopedGate``: this gate for one ingest batch, with the consent of every subject the
+        batch names read at once (``ConsentCache.snapshot``: one read instead of one per event), just
+        before the batch is checked — so each event is still decided on the state committed at the time
+        of its decision, and the snapshot is dropped with the batch. A subject it does not hold is read
+        as before; a consent reader that cannot read in batches is used as is."""
+        snapshots = self.consent
+        if not isinstance(snapshots, ConsentSnapshots):
+            return self
+        pairs = {
+            (tenant_id, subject)
+            for tenant_id, event in items
+            if isinstance(subject := event.payload.get(SUBJECT_FIELD), str)
+            and subject
+            and self.purposes.purpose_for(event.type) is not None
+        }
+        if not pairs:
+            return self
+        return PrivacyGate(
+            consent=snapshots.snapshot(pairs),
+            pseudonyms=self.pseudonyms,
+            purposes=self.purposes,
+            identifiers=self.identifiers,
+            clock=self.clock,
+        )
 
     def passes_batch(self, batch: RawBatch) -> bool:
         """The common message decided at once (``BatchScreen``): no payload names a subject, and neither the

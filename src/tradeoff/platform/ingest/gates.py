@@ -3,6 +3,10 @@
 The privacy core registers its gate (consent, pseudonymization, PAN scrubbing) here. A gate returns the
 event to store (possibly rewritten), ``None`` to drop it uncounted-as-error (e.g. no consent), or raises
 ``InvalidInput`` to reject it into the dead-letter table.
+
+A gate that reads state per event (the privacy gate reads consent) can also be a ``BatchScopedGate``: the
+pipeline then asks it once per ingest batch, before checking that batch, for the gate to check it with
+(``scope_gates``), e.g. one that read the consent of every subject the batch names at once.
 """
 
 from __future__ import annotations
@@ -44,6 +48,25 @@ class RawBatch:
     events: Sequence[EventIn]
     implied: tuple[str, ...] = ()
     flat: bool = False
+
+
+@runtime_checkable
+class BatchScopedGate(Protocol):
+    """A gate that prepares for one ingest batch at once and returns the gate to check that batch with.
+
+    ``items`` are the batch's valid events with their tenants, as the pipeline validated them — *before*
+    any gate ran, so for a gate after a rewriting one they are hints only: the returned gate must answer
+    correctly for any event (reading what it did not prepare for). It is used for that batch, right
+    away, and then dropped — never kept across batches (what it read is the state at the time of the
+    batch's decisions)."""
+
+    def for_batch(self, items: Sequence[tuple[str, EventIn]]) -> IngressGate: ...
+
+
+def scope_gates(gates: Sequence[IngressGate], items: Sequence[tuple[str, EventIn]]) -> list[IngressGate]:
+    """The gates to check one ingest batch with, position for position (so positions cleared by a
+    ``BatchScreen`` still name the same gates): every ``BatchScopedGate`` prepared for ``items``."""
+    return [gate.for_batch(items) if isinstance(gate, BatchScopedGate) else gate for gate in gates]
 
 
 @runtime_checkable

@@ -7,6 +7,7 @@ from tradeoff.privacy.consent.ledger import (
     apply_gpc,
     consent_history,
     consent_state,
+    consent_states,
     may,
     record_consent,
 )
@@ -26,6 +27,7 @@ from tradeoff.privacy.consent.model import (
 )
 from tradeoff.privacy.consent.purposes import DEFAULT_EVENT_PURPOSES, EventPurposes, default_event_purposes
 from tradeoff.privacy.consent.service import ChangeResult, ConsentChange, audit_consent, change_consent, honour_gpc
+from tradeoff.privacy.consent.snapshot import ConsentSnapshot, read_snapshot
 
 __all__ = [
     "DEFAULT_EVENT_PURPOSES",
@@ -39,6 +41,7 @@ __all__ = [
     "ConsentChange",
     "ConsentReader",
     "ConsentRecord",
+    "ConsentSnapshot",
     "ConsentState",
     "EventPurposes",
     "Purpose",
@@ -49,11 +52,13 @@ __all__ = [
     "changes_for_tier",
     "consent_history",
     "consent_state",
+    "consent_states",
     "default_event_purposes",
     "honour_gpc",
     "may",
     "notify_consent_changed",
     "purposes_for_tier",
+    "read_snapshot",
     "record_consent",
     "tier_of",
 ]

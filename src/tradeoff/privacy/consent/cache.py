@@ -4,6 +4,10 @@
 processes. With a TTL, entries are dropped the moment a change is recorded in this process (through
 ``service`` or ``notify_consent_changed``), so "withdrawal applies to the next event" still holds for
 everything this process ingests; another process sees the change within the TTL.
+
+``snapshot(pairs)`` reads the states of a whole ingest batch at once, just before the gate decides on it:
+one read instead of one per event, and still the state committed at the time of the decision (it is
+never kept past the batch).
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import Engine
 
 from tradeoff.platform.db.rls import scope_to_tenant
-from tradeoff.privacy.consent.ledger import consent_state
+from tradeoff.privacy.consent.ledger import consent_state, consent_states
 from tradeoff.privacy.consent.model import ConsentState
+from tradeoff.privacy.consent.snapshot import ConsentSnapshot
 
 _caches: weakref.WeakSet[ConsentCache] = weakref.WeakSet()
 _caches_lock = threading.Lock()
@@ -72,6 +77,45 @@ class ConsentCache:
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
         return state
+
+    def snapshot(self, pairs: Iterable[tuple[str, str]]) -> ConsentSnapshot:
+        """The states of every ``(tenant_id, subject_id)`` in ``pairs``, read together (one read
+        transaction, ``consent_states`` per tenant) — for one ingest batch, decided
+        right after. Without a TTL nothing is reused from earlier reads; with one, fresh entries are, as
+        ``state`` would. A subject the snapshot does not hold is read through ``state``."""
+        wanted = set(pairs)
+        found: dict[tuple[str, str], ConsentState] = {}
+        with self._lock:
+            generation = self._generation
+            if self.ttl_seconds > 0:
+                now = self._monotonic()
+                for key in wanted:
+                    entry = self._entries.get(key)
+                    if entry is not None and now - entry[0] < self.ttl_seconds:
+                        found[key] = entry[1]
+        missing = wanted - found.keys()
+        if not missing:
+            return ConsentSnapshot(found, fallback=self)
+        by_tenant: dict[str, list[str]] = {}
+        for tenant_id, subject_id in missing:
+            by_tenant.setdefault(tenant_id, []).append(subject_id)
+        loaded_at = self._monotonic()
+        loaded: dict[tuple[str, str], ConsentState] = {}
+        with self.engine.begin() as conn:
+            for tenant_id, subject_ids in by_tenant.items():
+                scope_to_tenant(conn, tenant_id)
+                states = consent_states(conn, tenant_id=tenant_id, subject_ids=subject_ids)
+                loaded.update(((tenant_id, subject_id), state) for subject_id, state in states.items())
+        self.reads += 1
+        if self.ttl_seconds > 0:
+            with self._lock:
+                if generation == self._generation:
+                    for key, state in loaded.items():
+                        self._entries[key] = (loaded_at, state)
+                        self._entries.move_to_end(key)
+                    while len(self._entries) > self.max_entries:
+                        self._entries.popitem(last=False)
+        return ConsentSnapshot(found | loaded, fallback=self)
 
     def invalidate(self, *, tenant_id: str, subject_id: str) -> None:
         with self._lock:

@@ -6,12 +6,12 @@ this process after the commit (that is what makes a withdrawal apply to the very
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy import BindParameter, Connection, Select, and_, bindparam, func, insert, select
 
 from tradeoff.core.clock import utcnow
 from tradeoff.core.errors import InvalidInput, NotFound
@@ -40,18 +40,22 @@ class ConsentReader(Protocol):
 
 
 def _record(row: Any) -> ConsentRecord:
-    values = {name: row._mapping[name] for name in _FIELDS}
+    mapping = row._mapping  # a new view on every access
+    values = {name: mapping[name] for name in _FIELDS}
     values["purpose"] = Purpose(values["purpose"])
     values["basis"] = Basis(values["basis"])
     values["source"] = Source(values["source"])
     return ConsentRecord(**values)
 
 
-def consent_state(conn: Connection, *, tenant_id: str, subject_id: str, at: datetime | None = None) -> ConsentState:
-    """The latest record per purpose; ``at=None`` for now, else as recorded by ``at`` (reconstruction)."""
+def _state_query(*, with_at: bool) -> Select[Any]:
+    """The query behind ``consent_state``, built once with bound parameters (building it per call cost
+    as much as running it)."""
+    tenant_id: BindParameter[str] = bindparam("tenant_id")
+    subject_id: BindParameter[str] = bindparam("subject_id")
     latest = select(func.max(cr.c.id)).where(cr.c.tenant_id == tenant_id, cr.c.subject_id == subject_id)
-    if at is not None:
-        latest = latest.where(cr.c.recorded_at <= at)
+    if with_at:
+        latest = latest.where(cr.c.recorded_at <= bindparam("at"))
     joined = subjects.outerjoin(
         cr,
         and_(
@@ -60,12 +64,88 @@ def consent_state(conn: Connection, *, tenant_id: str, subject_id: str, at: date
             cr.c.id.in_(latest.group_by(cr.c.purpose).scalar_subquery()),
         ),
     )
-    query = (
+    return (
         select(subjects.c.closed_at, *_RECORD_COLUMNS)
         .select_from(joined)
         .where(subjects.c.tenant_id == tenant_id, subjects.c.subject_id == subject_id)
     )
-    rows = conn.execute(query).all()
+
+
+_STATE_NOW = _state_query(with_at=False)
+_STATE_AT = _state_query(with_at=True)
+
+
+def consent_state(conn: Connection, *, tenant_id: str, subject_id: str, at: datetime | None = None) -> ConsentState:
+    """The latest record per purpose; ``at=None`` for now, else as recorded by ``at`` (reconstruction)."""
+    if at is None:
+        rows = conn.execute(_STATE_NOW, {"tenant_id": tenant_id, "subject_id": subject_id}).all()
+    else:
+        rows = conn.execute(_STATE_AT, {"tenant_id": tenant_id, "subject_id": subject_id, "at": at}).all()
+    return _state_of_rows(tenant_id, subject_id, rows, at)
+
+
+BATCH_CHUNK = 500  # subjects per query in ``consent_states`` (well under every backend's bound-parameter limit)
+
+
+_SUBJECTS_BY_ID = select(subjects.c.subject_id, subjects.c.tenant_id, subjects.c.closed_at).where(
+    # by primary key only (a random id, unique across tenants), the tenant checked on the rows: with
+    # ``tenant_id = ?`` in the query SQLite walks every subject of the tenant instead
+    subjects.c.subject_id.in_(bindparam("subject_ids", expanding=True))
+)
+
+
+def _records_query(*, with_at: bool) -> Select[Any]:
+    query = select(*_RECORD_COLUMNS).where(
+        cr.c.tenant_id == bindparam("tenant_id"), cr.c.subject_id.in_(bindparam("subject_ids", expanding=True))
+    )
+    if with_at:
+        query = query.where(cr.c.recorded_at <= bindparam("at"))
+    return query.order_by(cr.c.id)
+
+
+_RECORDS_NOW = _records_query(with_at=False)
+_RECORDS_AT = _records_query(with_at=True)
+
+
+def consent_states(
+    conn: Connection, *, tenant_id: str, subject_ids: Iterable[str], at: datetime | None = None
+) -> dict[str, ConsentState]:
+    """``consent_state`` for many subjects of one tenant, read on ``conn`` (the caller's transaction) with
+    two index-driven queries per ``BATCH_CHUNK`` subjects: the subjects by primary key, then their ledger
+    rows (the latest per purpose is picked here, by ``id`` as in ``consent_state``). Every subject asked
+    about is in the answer (an unknown one, or one of another tenant, as ``known=False``)."""
+    wanted = sorted(set(subject_ids))
+    found: dict[str, ConsentState] = {}
+    for start in range(0, len(wanted), BATCH_CHUNK):
+        chunk = wanted[start : start + BATCH_CHUNK]
+        closed: dict[str, datetime | None] = {
+            row.subject_id: row.closed_at
+            for row in conn.execute(_SUBJECTS_BY_ID, {"subject_ids": chunk})
+            if row.tenant_id == tenant_id
+        }
+        latest: dict[str, dict[str, Any]] = {subject_id: {} for subject_id in closed}
+        if closed:
+            params: dict[str, Any] = {"tenant_id": tenant_id, "subject_ids": list(closed)}
+            if at is not None:
+                params["at"] = at
+            for row in conn.execute(_RECORDS_NOW if at is None else _RECORDS_AT, params):
+                latest[row.subject_id][row.purpose] = row  # ascending ids: the last one per purpose wins
+        for subject_id in chunk:
+            if subject_id not in closed:
+                found[subject_id] = ConsentState(tenant_id=tenant_id, subject_id=subject_id, known=False, latest={})
+                continue
+            closed_at = closed[subject_id]
+            kept = [_record(row) for purpose, row in latest[subject_id].items() if purpose in _PURPOSES]
+            found[subject_id] = ConsentState(
+                tenant_id=tenant_id,
+                subject_id=subject_id,
+                known=closed_at is None or (at is not None and at < closed_at),
+                latest={record.purpose: record for record in kept},
+            )
+    return found
+
+
+def _state_of_rows(tenant_id: str, subject_id: str, rows: Sequence[Any], at: datetime | None) -> ConsentState:
     if not rows:
         return ConsentState(tenant_id=tenant_id, subject_id=subject_id, known=False, latest={})
     closed_at = rows[0].closed_at

@@ -1,6 +1,7 @@
 """Subjects: shoppers known by random ids, per-tenant keyed pseudonyms and identifier tokens."""
 
 from tradeoff.privacy.subjects.pseudonyms import DAILY_PREFIX, STABLE_PREFIX, BoundTokenizer, Pseudonymizer
+from tradeoff.privacy.subjects.resolve import StablePseudonymIndex
 from tradeoff.privacy.subjects.service import (
     APP_TOKEN_SCHEME,
     RegisteredSubject,
@@ -21,6 +22,7 @@ __all__ = [
     "BoundTokenizer",
     "Pseudonymizer",
     "RegisteredSubject",
+    "StablePseudonymIndex",
     "Subject",
     "SubjectErased",
     "SubjectPrincipal",
