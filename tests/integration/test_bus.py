@@ -317,3 +317,16 @@ def test_consumers_of_what_a_processor_appends_are_woken_without_waiting_for_the
         assert effect_ids(engine) == ["derived-h1"]
     finally:
         bus.stop()
+
+
+def test_an_idle_runner_stores_how_far_it_skipped_once_due(
+    engine: Engine, setup: tuple[IngestPipeline, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline, tenant_id = setup
+    runner = ProcessorRunner(engine, Recorder())
+    send(pipeline, tenant_id, ["t1", "t2"], type_="device.telemetry")
+    assert runner.run_once() == 2 and stored_checkpoint(engine, "recorder") == 0  # skipped, not yet stored
+    assert runner.run_once() == 0 and stored_checkpoint(engine, "recorder") == 0
+    monkeypatch.setattr("tradeoff.platform.bus.SKIP_PERSIST_SECONDS", 0.0)
+    assert runner.run_once() == 0  # nothing new, but the skip is due to be stored
+    assert stored_checkpoint(engine, "recorder") == 2

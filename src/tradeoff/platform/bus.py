@@ -171,17 +171,23 @@ class ProcessorRunner:
             checkpoint = _peek_checkpoint(conn, self.processor.name)
             start = max(checkpoint, self._scanned)
             top = max_seq(conn)
-            if top <= start:
-                self._lag = 0
-                return 0
+        if top <= start:
+            self._lag = 0
+            self._persist_skip(checkpoint)  # idle now: store how far it skipped, once due
+            return 0
+        with self.engine.connect() as conn:
             if self._types is None or read_events(conn, after_seq=start, until_seq=top, limit=1, types=self._types):
                 return None
         self._scanned, self._lag = top, 0
-        if time.monotonic() - self._persisted_at >= SKIP_PERSIST_SECONDS:
-            with write_transaction(self.engine) as conn:
-                _advance_checkpoint(conn, self.processor.name, top)
-            self._persisted_at = time.monotonic()
+        self._persist_skip(checkpoint)
         return top - start
+
+    def _persist_skip(self, stored: int) -> None:
+        """Store the position reached by skipping, at most every ``SKIP_PERSIST_SECONDS``."""
+        if self._scanned > stored and time.monotonic() - self._persisted_at >= SKIP_PERSIST_SECONDS:
+            with write_transaction(self.engine) as conn:
+                _advance_checkpoint(conn, self.processor.name, self._scanned)
+            self._persisted_at = time.monotonic()
 
     def _run_singly(self) -> int:
         """After a batch failure: apply one event per transaction, parking one that keeps failing."""

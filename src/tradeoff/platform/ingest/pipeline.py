@@ -28,7 +28,7 @@ from tradeoff.platform.eventlog import (
     prepare_rows,
 )
 from tradeoff.platform.ingest.decoders import Decoder, DecoderRegistry, JsonBatchDecoder, JsonEventDecoder
-from tradeoff.platform.ingest.gates import BatchScreen, IngressGate, RawBatch, RawScrubber
+from tradeoff.platform.ingest.gates import BatchScopedGate, BatchScreen, IngressGate, RawBatch, RawScrubber, scope_gates
 from tradeoff.platform.ingest.message import Candidate, IngestReport, ItemResult, RawMessage
 from tradeoff.platform.ingest.validation import validate_events
 
@@ -106,13 +106,14 @@ class IngestPipeline:
         outcomes = iter(_validate_all(messages, decoded))
         validated = [None if candidates is None else [next(outcomes) for _ in candidates] for candidates in decoded]
         whole = self._screened(chosen, [(m, v) for m, v in zip(messages, validated, strict=True) if v is not None])
+        gates = self._scoped(messages, validated, whole)
         plans: list[list[tuple[str, Any]] | None] = []
         for message, candidates, mine in zip(messages, decoded, validated, strict=True):
             if candidates is None or mine is None:
                 plans.append(None)
                 continue
             cleared = whole if whole or len(messages) == 1 else self._screened(chosen, [(message, mine)])
-            plans.append(self._plan(message, candidates, mine, rows, dead, cleared))
+            plans.append(self._plan(message, candidates, mine, rows, dead, cleared, gates=gates))
         unique = _first_of_each_id(rows)
         prepared = prepare_rows(self.engine.dialect, unique)  # before taking the lock
         inserted: dict[StoredKey, int] = {}
@@ -143,11 +144,14 @@ class IngestPipeline:
         rows: list[dict[str, Any]],
         dead: list[dict[str, Any]],
         cleared: frozenset[int] = frozenset(),
+        *,
+        gates: Sequence[IngressGate] | None = None,
     ) -> list[tuple[str, Any]]:
         """Decide each candidate's fate; appends to ``rows``/``dead``, returns per-item outcomes.
-        ``cleared``: gates (by position) that passed every event of this message unchanged already."""
+        ``cleared``: gates (by position) that passed every event of this message unchanged already;
+        ``gates``: this batch's gates (``scope_gates``), position for position ``self.gates``."""
         plan: list[tuple[str, Any]] = []
-        gates = [gate for index, gate in enumerate(self.gates) if index not in cleared]
+        gates = [gate for index, gate in enumerate(self.gates if gates is None else gates) if index not in cleared]
         for candidate, outcome in zip(candidates, outcomes, strict=True):
             try:
                 if isinstance(outcome, InvalidInput):
@@ -164,6 +168,26 @@ class IngestPipeline:
             rows.append(_row(message, gated))
             plan.append(("pending", gated.event_id))
         return plan
+
+    def _scoped(
+        self,
+        messages: Sequence[RawMessage],
+        validated: list[list[EventIn | InvalidInput] | None],
+        whole: frozenset[int],
+    ) -> Sequence[IngressGate]:
+        """The gates for this batch: a ``BatchScopedGate`` (the privacy gate) reads what its checks need
+        for the whole batch at once (the consent of every subject it names), right before the batch is
+        checked. Not needed when the screen already cleared every such gate for every message."""
+        scoped = [index for index, gate in enumerate(self.gates) if isinstance(gate, BatchScopedGate)]
+        if not scoped or all(index in whole for index in scoped):
+            return self.gates
+        items = [
+            (message.tenant_id, event)
+            for message, outcomes in zip(messages, validated, strict=True)
+            for event in outcomes or ()
+            if isinstance(event, EventIn)
+        ]
+        return scope_gates(self.gates, items)
 
     def _dead_letter(self, message: RawMessage, raw: bytes, code: str, reason: str) -> dict[str, Any]:
         """A dead-letter row whose raw input and reason every scrubbing gate has cleaned (card data,
