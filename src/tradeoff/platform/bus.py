@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from tradeoff.core.clock import utcnow
 from tradeoff.core.events import Event
@@ -45,11 +45,20 @@ class Processor(Protocol):
     def apply(self, conn: Connection, events: Sequence[Event]) -> None: ...
 
 
+# Statements built once (bound parameters): a runner executes several per batch, and building a
+# SQLAlchemy statement costs more than running these on an index.
+_CHECKPOINT = select(processor_checkpoints.c.last_seq).where(processor_checkpoints.c.processor == bindparam("name"))
+_CHECKPOINT_FOR_UPDATE = _CHECKPOINT.with_for_update()
+_SAVE_CHECKPOINT = (
+    update(processor_checkpoints)
+    .where(processor_checkpoints.c.processor == bindparam("name"))
+    .values(last_seq=bindparam("seq"), updated_at=bindparam("at"))
+)
+
+
 def _load_checkpoint(conn: Connection, name: str) -> int:
-    query = select(processor_checkpoints.c.last_seq).where(processor_checkpoints.c.processor == name)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    value = conn.execute(query).scalar()
+    query = _CHECKPOINT_FOR_UPDATE if conn.dialect.name == "postgresql" else _CHECKPOINT
+    value = conn.execute(query, {"name": name}).scalar()
     if value is None:
         conn.execute(insert(processor_checkpoints).values(processor=name, last_seq=0, updated_at=utcnow()))
         return 0
@@ -58,8 +67,7 @@ def _load_checkpoint(conn: Connection, name: str) -> int:
 
 def _peek_checkpoint(conn: Connection, name: str) -> int:
     """The checkpoint without locking or creating it (a read-only look)."""
-    query = select(processor_checkpoints.c.last_seq).where(processor_checkpoints.c.processor == name)
-    return int(conn.execute(query).scalar() or 0)
+    return int(conn.execute(_CHECKPOINT, {"name": name}).scalar() or 0)
 
 
 def _advance_checkpoint(conn: Connection, name: str, seq: int) -> None:
@@ -69,11 +77,7 @@ def _advance_checkpoint(conn: Connection, name: str, seq: int) -> None:
 
 
 def _save_checkpoint(conn: Connection, name: str, seq: int) -> None:
-    conn.execute(
-        update(processor_checkpoints)
-        .where(processor_checkpoints.c.processor == name)
-        .values(last_seq=seq, updated_at=utcnow())
-    )
+    conn.execute(_SAVE_CHECKPOINT, {"name": name, "seq": seq, "at": utcnow()})
 
 
 class ProcessorRunner:

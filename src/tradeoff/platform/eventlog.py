@@ -448,12 +448,18 @@ def get_event(conn: Connection, *, tenant_id: str, event_id: str) -> Event | Non
     return row_to_event(row) if row else None
 
 
+_COUNT_SPAN = (
+    select(func.count())
+    .select_from(events)
+    .where(events.c.seq > bindparam("after", type_=Integer), events.c.seq <= bindparam("until", type_=Integer))
+)
+_MAX_SEQ = select(events.c.seq).order_by(events.c.seq.desc()).limit(1)
+
+
 def count_events(conn: Connection, after_seq: int, until_seq: int) -> int:
     """How many entries the log holds in ``(after_seq, until_seq]`` (fewer than the span after deletions)."""
-    query = select(func.count()).select_from(events).where(events.c.seq > after_seq, events.c.seq <= until_seq)
-    return int(conn.execute(query).scalar() or 0)
+    return int(conn.execute(_COUNT_SPAN, {"after": after_seq, "until": until_seq}).scalar() or 0)
 
 
 def max_seq(conn: Connection) -> int:
-    value = conn.execute(select(events.c.seq).order_by(events.c.seq.desc()).limit(1)).scalar()
-    return int(value or 0)
+    return int(conn.execute(_MAX_SEQ).scalar() or 0)
