@@ -1,8 +1,9 @@
 """The ingestion pipeline every transport calls: decode → validate → gate → dedup → commit → notify.
 
 Everything a message yields is decided before the single write transaction: accepted events go to the
-log, rejected ones to the dead-letter table, both in the same commit. The caller acknowledges only after
-``ingest`` returns, i.e. after that commit.
+log, rejected ones to the dead-letter table, both in the same commit (shared with other ingest calls
+arriving meanwhile: ``group_commit``). The caller acknowledges only after ``ingest`` returns, i.e. after
+that commit.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from tradeoff.platform import metrics
 from tradeoff.platform.eventlog import (
     StoredKey,
     add_dead_letters,
-    append_events,
     append_transaction,
     prepare_rows,
 )
 from tradeoff.platform.ingest.decoders import Decoder, DecoderRegistry, JsonBatchDecoder, JsonEventDecoder
 from tradeoff.platform.ingest.gates import BatchScopedGate, BatchScreen, IngressGate, RawBatch, RawScrubber, scope_gates
+from tradeoff.platform.ingest.group_commit import GroupCommit
 from tradeoff.platform.ingest.message import Candidate, IngestReport, ItemResult, RawMessage
 from tradeoff.platform.ingest.validation import validate_events
 
@@ -56,6 +57,7 @@ class IngestPipeline:
         self.gates = list(gates)
         self.clock = clock or SystemClock()
         self._listeners: list[CommitListener] = []
+        self._appends = GroupCommit(engine)
         self._event_listeners: list[EventsListener] = []
         self._screens: tuple[tuple[IngressGate, ...], list[BatchScreen]] = ((), [])
 
@@ -116,10 +118,7 @@ class IngestPipeline:
             plans.append(self._plan(message, candidates, mine, rows, dead, cleared, gates=gates))
         unique = _first_of_each_id(rows)
         prepared = prepare_rows(self.engine.dialect, unique)  # before taking the lock
-        inserted: dict[StoredKey, int] = {}
-        with append_transaction(self.engine) as conn:
-            inserted = append_events(conn, prepared)
-            add_dead_letters(conn, dead)
+        inserted = self._appends.append(prepared, dead)
         if inserted:
             top = max(inserted.values())
             for listener in self._listeners:
