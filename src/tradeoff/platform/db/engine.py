@@ -14,7 +14,40 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 _WRITE_OPTION = "tradeoff_write"
-_sqlite_writers = threading.RLock()  # one SQLite writer at a time in this process (see write_transaction)
+
+
+class _WriterLock:
+    """One SQLite writer at a time in this process (see ``write_transaction``), re-entrant for the thread
+    holding it — and, unlike ``threading.RLock``, releasable from another thread: FastAPI runs a sync
+    dependency's setup and its teardown (the request transaction's commit) on whichever worker threads
+    are free, and an RLock released there raises and stays held forever, stopping every writer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._books = threading.Lock()  # guards owner and depth
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._books:
+            if self._owner == me:
+                self._depth += 1
+                return
+        self._lock.acquire()
+        with self._books:
+            self._owner, self._depth = me, 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._books:
+            self._depth -= 1
+            if self._depth:
+                return
+            self._owner = None
+        self._lock.release()
+
+
+_sqlite_writers = _WriterLock()
 
 
 def json_dumps(value: Any) -> str:
