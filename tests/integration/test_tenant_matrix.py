@@ -302,6 +302,12 @@ def _seed_offers(client: httpx.Client, owner_url: str, app: FastAPI, tenant: Ten
     webhook = _ok(client.post("/v1/offers/webhooks", headers=tenant.auth("admin"), json={"url": url}))
     tenant.ids["webhook"] = webhook["id"]
     tenant.markers.add(url)
+    if ("PUT", "/v1/offers/segments") in _routes_named(app):  # a segment catalogue and a shopper's released choice
+        segment = {"key": f"s-{tag}", "label": f"{slug}-segment-{tag}", "description": f"{slug}-seg-text-{tag}"}
+        _ok(client.put("/v1/offers/segments", headers=tenant.auth("admin"), json={"segments": [segment]}))
+        shopper = {"Authorization": f"Bearer {tenant.ids['subject:token']}"}
+        _ok(client.put("/v1/me/preferences", headers=shopper, json={"segments": [segment["key"]]}))
+        tenant.markers |= {segment["key"], segment["label"], segment["description"]}
 
 
 def collect_own_values(client: httpx.Client, app: FastAPI, tenant: Tenant) -> set[str]:

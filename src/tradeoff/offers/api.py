@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tradeoff.offers import service
 from tradeoff.offers.campaigns import Campaign, CampaignSpec
 from tradeoff.offers.coupons.keyring import coupon_key
+from tradeoff.offers.segments.service import check_audience
 from tradeoff.platform.auth import Principal, Role
 from tradeoff.platform.container import Platform
 from tradeoff.platform.db.rls import scope_to_tenant
@@ -62,6 +63,7 @@ def list_campaigns(conn: ConnDep, principal: Reader) -> dict[str, Any]:
 
 @router.post("/v1/offers/campaigns", status_code=status.HTTP_201_CREATED, summary="Create a campaign")
 def create_campaign(platform: PlatformDep, conn: ConnDep, principal: Reader, body: CampaignSpec) -> dict[str, Any]:
+    check_audience(conn, tenant_id=principal.tenant_id, spec=body)
     campaign = service.create_campaign(conn, tenant_id=principal.tenant_id, spec=body, now=_now(platform))
     return _campaign(campaign)
 
@@ -75,6 +77,8 @@ def get_campaign(conn: ConnDep, principal: Reader, campaign_id: str) -> dict[str
 def put_campaign(
     platform: PlatformDep, conn: ConnDep, principal: Reader, campaign_id: str, body: CampaignSpec
 ) -> dict[str, Any]:
+    stored = service.get_campaign(conn, tenant_id=principal.tenant_id, campaign_id=campaign_id)
+    check_audience(conn, tenant_id=principal.tenant_id, spec=body, already=stored.spec.audience.segments)
     campaign = service.update_campaign(
         conn, tenant_id=principal.tenant_id, campaign_id=campaign_id, spec=body, now=_now(platform)
     )

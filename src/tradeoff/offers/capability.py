@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tradeoff.offers.processor import OffersProcessor, PseudonymResolver, holdout_key_of
+from tradeoff.offers.segments.service import ReleasedSegments
 from tradeoff.privacy.capability import privacy_of
 
 if TYPE_CHECKING:
@@ -17,12 +18,16 @@ if TYPE_CHECKING:
 
 def register(platform: Platform) -> None:
     from tradeoff.offers import api
+    from tradeoff.offers.segments import api as segments_api
 
     privacy = privacy_of(platform)
+    resolver = PseudonymResolver(privacy.gate.pseudonyms)  # one index: the segments resolver reuses it
     processor = OffersProcessor(
-        resolver=PseudonymResolver(privacy.gate.pseudonyms),
+        resolver=resolver,
         holdout_key=holdout_key_of(privacy.keys),
+        segments=ReleasedSegments(vault=privacy.vault, subjects=resolver, clock=platform.pipeline.clock),
         clock=platform.pipeline.clock,
     )
     platform.bus.register(processor)
     platform.routers.append(api.router)
+    platform.routers.append(segments_api.router)

@@ -23,10 +23,11 @@ from sqlalchemy import ColumnElement, Connection, Table, func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from tradeoff.core.errors import Conflict, TradeoffError
+from tradeoff.core.errors import Conflict, InvalidInput, TradeoffError
 from tradeoff.offers import service
 from tradeoff.offers.campaigns import Campaign, CampaignSpec, Status, TriggerKind
 from tradeoff.offers.delivery.store import offer_receipts
+from tradeoff.offers.segments import service as segments
 from tradeoff.offers.store import offer_coupons, offer_decisions
 from tradeoff.platform import tenancy
 from tradeoff.platform.auth import Principal, Role
@@ -294,6 +295,13 @@ def _zone_names(conn: Connection, tenant_id: str) -> list[str]:
     return sorted(names)
 
 
+def _segment_hint(catalogue: list[segments.Segment]) -> str:
+    """The audience's segment choices: the keys of the tenant's catalogue (what shoppers pick from)."""
+    if not catalogue:
+        return "Empty: everyone in the tier. No segments defined yet (PUT /v1/offers/segments)."
+    return "Empty: everyone in the tier. Choose from: " + ", ".join(f"{s.key} ({s.label})" for s in catalogue) + "."
+
+
 # -- campaigns -----------------------------------------------------------------------------------------------
 
 
@@ -325,6 +333,9 @@ def _editor(
         "values": values,
         "errors": errors or {},
         "zones": _read(platform, tenant_id, lambda conn: _zone_names(conn, tenant_id)),
+        "segment_hint": _segment_hint(
+            _read(platform, tenant_id, lambda conn: segments.catalogue(conn, tenant_id=tenant_id))
+        ),
         "choices": CHOICES,
     }
     return render(request, "offers_edit.html", context, status_code=status)
@@ -371,12 +382,14 @@ def _save(
     try:
         with write_transaction(platform.app_engine) as conn:
             scope_to_tenant(conn, tenant_id)
+            already = campaign.spec.audience.segments if campaign is not None else ()
+            segments.check_audience(conn, tenant_id=tenant_id, spec=spec, already=already)
             if campaign_id is None:
                 saved = service.create_campaign(conn, tenant_id=tenant_id, spec=spec, now=now)
             else:
                 saved = service.update_campaign(conn, tenant_id=tenant_id, campaign_id=campaign_id, spec=spec, now=now)
     except TradeoffError as exc:
-        field = str(exc.details.get("field", "")) if isinstance(exc, Conflict) else ""
+        field = str(exc.details.get("field", "")) if isinstance(exc, Conflict | InvalidInput) else ""
         errors = {field or "form": exc.message}
         return _editor(request, platform, tenant_id, campaign=campaign, values=form, errors=errors, status=exc.status)
     return RedirectResponse(f"/campaigns/{saved.id}", status_code=303, headers={"Cache-Control": "no-store"})

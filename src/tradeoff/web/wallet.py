@@ -8,23 +8,27 @@ the till) records it as opened. Offers appear only while personalization consent
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from starlette.responses import HTMLResponse, Response
 
-from tradeoff.core.errors import NotFound
+from tradeoff.core.errors import Forbidden, InvalidInput, NotFound
 from tradeoff.offers.coupons.qr import qr_bytes
 from tradeoff.offers.delivery import shopper as delivery
 from tradeoff.offers.delivery.pull import OfferView
 from tradeoff.offers.delivery.receipts import Milestone, Via
+from tradeoff.offers.segments import service as segments
+from tradeoff.offers.segments.api import shopper_view
 from tradeoff.platform.container import Platform
+from tradeoff.platform.db.engine import write_transaction
+from tradeoff.platform.db.rls import scope_to_tenant
 from tradeoff.platform.http.deps import PlatformDep
 from tradeoff.privacy.capability import privacy_of
 from tradeoff.privacy.me_api import Me
 from tradeoff.web.portal_link import LinkRefused, issue_link, redeem_link
 from tradeoff.web.portal_session import Shopper, ShopperDep, new_session, portal_now, portal_state, save_session
-from tradeoff.web.portal_view import PORTAL_HEADERS, redirect, render_portal
+from tradeoff.web.portal_view import PORTAL_HEADERS, form_expired, redirect, render_portal
 
 WALLET = "/portal/wallet"
 ENTER = f"{WALLET}/enter"
@@ -60,17 +64,62 @@ def _context(shopper: Shopper, **values: Any) -> dict[str, Any]:
 
 
 @router.get("", response_class=HTMLResponse)
-def wallet_page(request: Request, platform: PlatformDep, shopper: ShopperDep) -> Response:
+def wallet_page(request: Request, platform: PlatformDep, shopper: ShopperDep, saved: str = "") -> Response:
     offers: list[OfferView] = []
     consented = False
+    prefs: dict[str, Any] = {"catalogue": [], "segments": []}
     if not shopper.erased:
         found = delivery.snapshot(platform, tenant_id=shopper.tenant_id, subject_id=shopper.subject_id, via=Via.WALLET)
         offers, consented = found.offers, found.consented
         delivery.mark_all(
             platform, tenant_id=shopper.tenant_id, offers=offers, milestone=Milestone.DISPLAYED, via=Via.WALLET
         )
-    context = _context(shopper, offers=[o.to_json(base_path=WALLET) for o in offers], consented=consented)
+        prefs = shopper_view(platform, shopper.tenant_id, shopper.subject_id)
+    context = _context(
+        shopper,
+        offers=[o.to_json(base_path=WALLET) for o in offers],
+        consented=consented,
+        catalogue=prefs["catalogue"],
+        chosen=set(prefs["segments"]),
+        saved=saved == "1",
+    )
     return render_portal(request, "wallet.html", context)
+
+
+@router.post("/preferences")
+def save_preferences(
+    request: Request,
+    platform: PlatformDep,
+    shopper: ShopperDep,
+    segments_: Annotated[list[str] | None, Form(alias="segments")] = None,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """The wallet's interests form (no JavaScript): the ticked segments replace the stored choice, exactly
+    as ``PUT /v1/me/preferences``; refused without personalization consent."""
+    if not shopper.session.csrf_valid(csrf_token):
+        return form_expired(request, shopper)
+    if shopper.erased:
+        return redirect(WALLET)
+    try:
+        with write_transaction(platform.app_engine) as conn:
+            scope_to_tenant(conn, shopper.tenant_id)
+            segments.release_preferences(
+                conn,
+                vault=privacy_of(platform).vault,
+                tenant_id=shopper.tenant_id,
+                subject_id=shopper.subject_id,
+                segments=(segments_ or [])[: segments.MAX_SEGMENTS],
+                at=portal_now(platform),
+            )
+    except Forbidden:
+        message = (
+            "You have not chosen Personalized offers, so nothing was saved. You can change that on your privacy page."
+        )
+        return render_portal(request, "portal_message.html", _context(shopper, message=message), 403)
+    except InvalidInput:
+        message = "The store changed its list of interests meanwhile. Please go back and choose again."
+        return render_portal(request, "portal_message.html", _context(shopper, message=message), 422)
+    return redirect(f"{WALLET}?saved=1")
 
 
 def _mark(platform: Platform, shopper: Shopper, coupon_id: str, milestone: Milestone) -> None:

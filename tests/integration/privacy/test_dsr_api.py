@@ -17,7 +17,7 @@ from tradeoff.privacy.vault.store import subject_keys
 
 # Tables of capabilities (offers, presence) this shopper has no rows in: exported as zero counts.
 EMPTY_CAPABILITY_TABLES = dict.fromkeys(
-    ["offer_coupons", "offer_decisions", "offer_outbox", "offer_receipts", "presence_visits"], 0
+    ["offer_coupons", "offer_decisions", "offer_outbox", "offer_preferences", "offer_receipts", "presence_visits"], 0
 )
 
 __all__ = ["world"]  # the fixture

@@ -37,6 +37,7 @@ def test_the_default_registry() -> None:
         "offer_coupons",
         "offer_decisions",
         "offer_outbox",
+        "offer_preferences",
         "offer_receipts",
         "presence_visits",
         "subject_keys",
