@@ -33,14 +33,20 @@ def _record(row: Any) -> ConsentRecord:
 def current_consent(conn: Connection, *, tenant_id: str) -> Iterator[ConsentState]:
     """The consent state of every open subject of the tenant, in one query (the ledger's rule, in bulk:
     the latest record per purpose; ``ConsentState.allows`` still decides what is in force)."""
+    # The latest record ids as a derived table joined in (not ``id IN (subquery)`` inside the outer join's
+    # condition, which PostgreSQL can only run as a subplan per joined row: seconds for a few thousand)
     latest = (
-        select(func.max(cr.c.id)).where(cr.c.tenant_id == tenant_id).group_by(cr.c.subject_id, cr.c.purpose)
-    ).scalar_subquery()
+        select(func.max(cr.c.id).label("id"))
+        .where(cr.c.tenant_id == tenant_id)
+        .group_by(cr.c.subject_id, cr.c.purpose)
+        .subquery()
+    )
+    newest = select(cr).join(latest, latest.c.id == cr.c.id).subquery()
     joined = subjects.outerjoin(
-        cr, and_(cr.c.tenant_id == subjects.c.tenant_id, cr.c.subject_id == subjects.c.subject_id, cr.c.id.in_(latest))
+        newest, and_(newest.c.tenant_id == subjects.c.tenant_id, newest.c.subject_id == subjects.c.subject_id)
     )
     query = (
-        select(subjects.c.subject_id.label("sid"), *[cr.c[name] for name in _RECORD_FIELDS])
+        select(subjects.c.subject_id.label("sid"), *[newest.c[name] for name in _RECORD_FIELDS])
         .select_from(joined)
         .where(subjects.c.tenant_id == tenant_id, subjects.c.closed_at.is_(None))
         .order_by(subjects.c.subject_id)
