@@ -161,11 +161,9 @@ class ProcessorRunner:
             self._persisted_at = time.monotonic()
             metrics.PROCESSOR_APPLIED.labels(self.processor.name).inc(len(wanted))
             self._failures.clear()
-        elif time.monotonic() - self._persisted_at >= SKIP_PERSIST_SECONDS:
-            with write_transaction(self.engine) as conn:
-                _advance_checkpoint(conn, self.processor.name, end)
-            self._persisted_at = time.monotonic()
         self._scanned, self._lag = end, 0
+        if not wanted:
+            self._persist_skip(start)
         return end - start
 
     def _skip_unwanted(self) -> int | None:

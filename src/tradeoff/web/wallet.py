@@ -19,10 +19,8 @@ from tradeoff.offers.delivery import shopper as delivery
 from tradeoff.offers.delivery.pull import OfferView
 from tradeoff.offers.delivery.receipts import Milestone, Via
 from tradeoff.offers.segments import service as segments
-from tradeoff.offers.segments.api import shopper_view
+from tradeoff.offers.segments.api import release, shopper_view
 from tradeoff.platform.container import Platform
-from tradeoff.platform.db.engine import write_transaction
-from tradeoff.platform.db.rls import scope_to_tenant
 from tradeoff.platform.http.deps import PlatformDep
 from tradeoff.privacy.capability import privacy_of
 from tradeoff.privacy.me_api import Me
@@ -101,16 +99,13 @@ def save_preferences(
     if shopper.erased:
         return redirect(WALLET)
     try:
-        with write_transaction(platform.app_engine) as conn:
-            scope_to_tenant(conn, shopper.tenant_id)
-            segments.release_preferences(
-                conn,
-                vault=privacy_of(platform).vault,
-                tenant_id=shopper.tenant_id,
-                subject_id=shopper.subject_id,
-                segments=(segments_ or [])[: segments.MAX_SEGMENTS],
-                at=portal_now(platform),
-            )
+        release(
+            platform,
+            tenant_id=shopper.tenant_id,
+            subject_id=shopper.subject_id,
+            segments=(segments_ or [])[: segments.MAX_SEGMENTS],
+            at=portal_now(platform),
+        )
     except Forbidden:
         message = (
             "You have not chosen Personalized offers, so nothing was saved. You can change that on your privacy page."

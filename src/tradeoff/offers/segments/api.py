@@ -73,17 +73,17 @@ def get_preferences(platform: PlatformDep, me: Me) -> dict[str, Any]:
 def put_preferences(platform: PlatformDep, me: Me, body: PreferencesIn) -> dict[str, Any]:
     """Replaces the choice (an empty list deletes it). 403 ``personalization_not_granted`` without
     personalization consent (nothing is stored); 422 for a key the store's catalogue does not have."""
-    with write_transaction(platform.app_engine) as conn:
-        scope_to_tenant(conn, me.tenant_id)
-        service.release_preferences(
-            conn,
-            vault=privacy_of(platform).vault,
-            tenant_id=me.tenant_id,
-            subject_id=me.subject_id,
-            segments=body.segments,
-            at=_now(platform),
-        )
+    release(platform, tenant_id=me.tenant_id, subject_id=me.subject_id, segments=body.segments, at=_now(platform))
     return shopper_view(platform, me.tenant_id, me.subject_id)
+
+
+def release(platform: Platform, *, tenant_id: str, subject_id: str, segments: list[str], at: datetime) -> None:
+    """``service.release_preferences`` in its own tenant-bound transaction (the app API and the wallet form)."""
+    with write_transaction(platform.app_engine) as conn:
+        scope_to_tenant(conn, tenant_id)
+        service.release_preferences(
+            conn, vault=privacy_of(platform).vault, tenant_id=tenant_id, subject_id=subject_id, segments=segments, at=at
+        )
 
 
 @router.delete(
