@@ -50,3 +50,16 @@ def test_capacity_and_trim_forget_the_oldest() -> None:
     assert len(tail) == 3 and tail.run_after(2, types=None, limit=10) == ([event(3), event(4), event(5)], 5)
     tail.trim(4)
     assert len(tail) == 1 and tail.run_after(4, types=None, limit=10) == ([event(5)], 5)
+
+
+def test_runs_of_unwanted_types_are_passed_whole_and_a_position_inside_a_run_is_served() -> None:
+    tail = CommittedTail()
+    dex = [event(3, "vending.dex"), event(4, "vending.dex"), event(6, "vending.dex")]
+    tail.publish([event(1), event(2)])
+    tail.publish(dex[:2])
+    tail.publish([event(5), dex[2]])
+    assert tail.run_after(0, types=["vending.dex"], limit=10) == (dex, 6)
+    assert tail.run_after(0, types=["device.telemetry"], limit=10) == ([], 6)
+    assert tail.run_after(3, types=None, limit=2) == ([dex[1], event(5)], 5)
+    tail.trim(3)
+    assert len(tail) == 3 and tail.run_after(2, types=None, limit=10) is None

@@ -298,13 +298,16 @@ def _report(
 def _committed_events(rows: list[dict[str, Any]], inserted: dict[StoredKey, int]) -> list[Event]:
     """The inserted rows as the log returns them: times in UTC (``datetime.UTC``), in ``seq`` order."""
     out = []
+    received_at, received_utc = None, None  # rows of one message share their receipt time: converted once
     for row in rows:
         seq = inserted.get((row["tenant_id"], row["event_id"]))
         if seq is not None:
+            if row["received_at"] is not received_at:
+                received_at = row["received_at"]
+                received_utc = received_at.astimezone(UTC)
             out.append(
                 Event(seq, row["tenant_id"], row["event_id"], row["type"], row["schema_version"], row["source"],
-                      row["occurred_at"].astimezone(UTC), row["received_at"].astimezone(UTC), row["transport"],
-                      row["payload"])
+                      row["occurred_at"].astimezone(UTC), received_utc, row["transport"], row["payload"])
             )  # fmt: skip
     out.sort(key=lambda event: event.seq)
     return out
