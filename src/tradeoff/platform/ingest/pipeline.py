@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -298,13 +298,14 @@ def _report(
 def _committed_events(rows: list[dict[str, Any]], inserted: dict[StoredKey, int]) -> list[Event]:
     """The inserted rows as the log returns them: times in UTC (``datetime.UTC``), in ``seq`` order."""
     out = []
-    received_at, received_utc = None, None  # rows of one message share their receipt time: converted once
+    received_at: datetime | None = None  # rows of one message share their receipt time: converted once
+    received_utc = datetime.now(UTC)
     for row in rows:
         seq = inserted.get((row["tenant_id"], row["event_id"]))
         if seq is not None:
             if row["received_at"] is not received_at:
                 received_at = row["received_at"]
-                received_utc = received_at.astimezone(UTC)
+                received_utc = row["received_at"].astimezone(UTC)
             out.append(
                 Event(seq, row["tenant_id"], row["event_id"], row["type"], row["schema_version"], row["source"],
                       row["occurred_at"].astimezone(UTC), received_utc, row["transport"], row["payload"])
