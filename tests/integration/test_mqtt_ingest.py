@@ -1,5 +1,7 @@
 """The MQTT transport against the real Mosquitto, storing on SQLite and PostgreSQL."""
 
+import os
+import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -104,6 +106,30 @@ def test_mqtt_events_are_stored_once_and_bad_ones_dead_lettered(platform: Platfo
     assert set(letters) == {"undecodable", "unknown_tenant", "invalid_event"}
     assert letters["unknown_tenant"].tenant_id is None and letters["undecodable"].raw == b"{broken"
     assert "source" in letters["invalid_event"].reason
+
+
+def test_a_killed_reader_process_is_replaced_and_nothing_is_lost(platform: Platform, engine: Engine) -> None:
+    ingestor = platform.mqtt
+    assert isinstance(ingestor, MqttIngestor) and ingestor._reader is not None
+    first_reader = ingestor._reader
+    topic = f"{platform.settings.mqtt_topic_prefix}/acme/gw-1/device.heartbeat"
+    messages = [
+        (topic, orjson.dumps({"event_id": f"k{n}", "occurred_at": "2026-11-29T10:00:00Z", "payload": {"n": n}}))
+        for n in range(600)  # the shared test broker queues at most 1,000 for an absent session
+    ]
+    publisher = Publisher(MQTT_PORT, client_id=f"pub-{uuid.uuid4().hex[:8]}")
+    try:
+        publisher.publish_all(messages[:300])
+        wait_for(lambda: count(engine, events) >= 100)
+        os.kill(first_reader.pid or 0, signal.SIGKILL)  # whatever it had not acknowledged comes again
+        publisher.publish_all(messages[300:])
+        wait_for(lambda: count(engine, events) >= 600, timeout=30)
+    finally:
+        publisher.close()
+    assert ingestor._reader is not first_reader and ingestor.wait_connected(10)
+    with engine.connect() as conn:
+        stored = [row.event_id for row in conn.execute(select(events.c.event_id))]
+    assert sorted(stored) == sorted(f"k{n}" for n in range(600))
 
 
 def test_readiness_reports_the_broker(platform: Platform) -> None:

@@ -20,7 +20,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from tradeoff.bench.workload import index_of
-from tradeoff.platform.mqtt import RECEIVE_MAXIMUM
+from tradeoff.platform.mqtt_reader import RECEIVE_MAXIMUM
 
 
 def main(argv: list[str]) -> int:

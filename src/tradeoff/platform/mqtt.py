@@ -3,7 +3,8 @@
 The subscriber keeps a persistent MQTT 5 session under a fixed client id, so the broker holds what
 arrives while we are down and redelivers whatever we had not acknowledged. Acknowledgement is manual:
 messages are batched, committed in one transaction, and only then acknowledged. A crash between
-commit and PUBACK leads to redelivery, which the event log deduplicates by event id.
+commit and PUBACK leads to redelivery, which the event log deduplicates by event id. The MQTT client
+itself runs in a reader process (``mqtt_reader``); this side commits and tells it what to acknowledge.
 
 ``<type>`` is either a registered decoder name (``dex``, ``espresense``…) or an event type for the
 canonical JSON envelope.
@@ -11,47 +12,35 @@ canonical JSON envelope.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
 import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import NamedTuple
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from urllib.parse import urlparse
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import Engine
 
 from tradeoff.core.clock import utcnow
 from tradeoff.platform import metrics
 from tradeoff.platform.ingest.message import RawMessage
 from tradeoff.platform.ingest.pipeline import IngestPipeline
+from tradeoff.platform.mqtt_reader import ReaderConfig, Received, run_reader
 from tradeoff.platform.tenancy import find_tenant_by_slug
 
 log = logging.getLogger(__name__)
 
-RECEIVE_MAXIMUM = 65535  # let the broker keep this many unacknowledged messages in flight to us
-SESSION_NEVER_EXPIRES = 0xFFFFFFFF
+GENERATIONS_PER_READER = 1_000_000  # connection numbers of reader n start at n * this: never reused
 # Under load a batch waits up to LINGER_SECONDS to fill (one commit for hundreds of messages instead of
 # tens). Load: the previous batch held at least LINGER_MIN_BATCH messages, arriving at LINGER_ABOVE_RATE
 # messages/s or more. Otherwise a batch is committed at once, so a quiet fleet's latency stays low.
 LINGER_SECONDS = 0.02
 LINGER_ABOVE_RATE = 2000.0
 LINGER_MIN_BATCH = 8
-
-
-class Received(NamedTuple):
-    """An incoming PUBLISH as the worker needs it; ``generation`` is the connection it arrived on."""
-
-    generation: int
-    mid: int
-    qos: int
-    topic: str
-    payload: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +87,10 @@ class TenantDirectory:
 
 
 class MqttIngestor:
+    """Commits what the reader process (``mqtt_reader``) receives, in batches, and has it acknowledge
+    each batch once committed. The reader is restarted if it dies; its messages then in flight are
+    redelivered by the broker and deduplicated by the log."""
+
     def __init__(
         self,
         *,
@@ -110,43 +103,30 @@ class MqttIngestor:
     ) -> None:
         self.pipeline = pipeline
         self.address = parse_mqtt_url(url)
+        self.client_id = client_id
         self.topic_prefix = topic_prefix
         self.filter = topic_filter(topic_prefix, shared_group)
         self.batch_max = batch_max
         self.tenants = TenantDirectory(pipeline.engine)
-        # Each message carries the connection generation it arrived on: a packet id is only
-        # meaningful on that connection, so a stale one must never be acknowledged on a new one.
         self._inbox: queue.SimpleQueue[Received] = queue.SimpleQueue()
-        self._generation = 0
         self._taken_at, self._taken_count = time.monotonic(), 0  # the last batch: when taken, how many
         self._stopping = threading.Event()
         self._connected = threading.Event()
         self._worker = threading.Thread(target=self._work, name="mqtt-ingest", daemon=True)
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, reconnect_on_failure=True
-        )
-        if self.address.username:
-            self.client.username_pw_set(self.address.username, self.address.password)
-        self.client.manual_ack_set(True)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = self._on_subscribe
+        self._listener = threading.Thread(target=self._listen, name="mqtt-listen", daemon=True)
+        self._readers = 0  # reader processes started: each numbers its connections from its own base
+        self._reader: BaseProcess | None = None
+        self._pipe: Connection | None = None
+        self._pipe_lock = threading.Lock()
 
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
 
     def start(self) -> None:
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = SESSION_NEVER_EXPIRES
-        props.ReceiveMaximum = RECEIVE_MAXIMUM
         self._worker.start()
-        self.client.connect_async(
-            self.address.host, self.address.port, keepalive=30, clean_start=False, properties=props
-        )
-        self.client.loop_start()
+        self._start_reader()
+        self._listener.start()
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
@@ -154,40 +134,84 @@ class MqttIngestor:
     def stop(self) -> None:
         self._stopping.set()
         self._worker.join(timeout=10)
-        self.client.disconnect()
-        self.client.loop_stop()
+        self._send(("stop",))
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+            if self._reader.is_alive():
+                self._reader.kill()
+                self._reader.join(timeout=5)
+        with self._pipe_lock:
+            if self._pipe is not None:
+                self._pipe.close()
+        self._listener.join(timeout=5)
+        self._set_connected(False)
 
-    def _on_connect(
-        self, client: mqtt.Client, _userdata: object, _flags: object, reason: ReasonCode, _props: object
-    ) -> None:
-        if reason.is_failure:
-            log.error("MQTT connect refused: %s", reason)
-            return
-        self._generation += 1
-        client.subscribe(self.filter, qos=1)
+    def _start_reader(self) -> None:
+        context = multiprocessing.get_context("spawn")  # no fork: this process runs threads
+        ours, theirs = context.Pipe(duplex=True)
+        self._readers += 1
+        config = ReaderConfig(
+            host=self.address.host,
+            port=self.address.port,
+            username=self.address.username,
+            password=self.address.password,
+            client_id=self.client_id,
+            topic_filter=self.filter,
+            generation_base=self._readers * GENERATIONS_PER_READER,
+        )
+        reader = context.Process(target=run_reader, args=(config, theirs), name="mqtt-reader", daemon=True)
+        reader.start()
+        theirs.close()
+        with self._pipe_lock:
+            self._pipe, self._reader = ours, reader
 
-    def _on_subscribe(self, *_args: object) -> None:
+    def _listen(self) -> None:
+        """Moves what the reader sends into the inbox and tracks the connection; restarts a dead reader."""
+        while not self._stopping.is_set():
+            pipe = self._pipe
+            assert pipe is not None  # started before this thread
+            try:
+                message = pipe.recv()
+            except (EOFError, OSError):
+                if self._stopping.is_set():
+                    return
+                self._set_connected(False)
+                code = self._reader.exitcode if self._reader is not None else None
+                log.error("the MQTT reader process ended (exit code %s); starting another", code)
+                self._stopping.wait(1.0)
+                if not self._stopping.is_set():
+                    self._start_reader()
+                continue
+            if message[0] == "batch":
+                for received in message[1]:
+                    self._inbox.put(received)
+            else:
+                self._set_connected(message[0] == "subscribed")
+
+    def _set_connected(self, connected: bool) -> None:
         """Ready only once the broker acknowledged the subscription: a message published before it is lost."""
-        self._connected.set()
-        metrics.MQTT_CONNECTED.set(1)
-        log.info("MQTT connected; subscribed to %s", self.filter)
+        if connected == self._connected.is_set():
+            return
+        if connected:
+            self._connected.set()
+            log.info("MQTT connected; subscribed to %s", self.filter)
+        else:
+            self._connected.clear()
+            if not self._stopping.is_set():
+                log.warning("MQTT disconnected; reconnecting")
+        metrics.MQTT_CONNECTED.set(1 if connected else 0)
 
-    def _on_disconnect(self, *_args: object) -> None:
-        self._connected.clear()
-        metrics.MQTT_CONNECTED.set(0)
-        if not self._stopping.is_set():
-            log.warning("MQTT disconnected; reconnecting")
-
-    def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-        # Keep only plain values: paho's message object (with its lock and condition) is freed at once,
-        # so a backlog of tens of thousands is cheap to hold and invisible to the garbage collector.
-        self._inbox.put(Received(self._generation, message.mid, message.qos, message.topic, bytes(message.payload)))
+    def _send(self, message: tuple[object, ...]) -> None:
+        with self._pipe_lock:
+            if self._pipe is None:
+                return
+            with contextlib.suppress(OSError):  # the reader is gone: what it did not acknowledge is redelivered
+                self._pipe.send(message)
 
     def _next_batch(self) -> list[Received]:
         """What has arrived, up to ``batch_max``; under load (``LINGER_ABOVE_RATE``) it also waits up to
-        ``LINGER_SECONDS`` for more. Why: this thread and paho's share the GIL, and a commit costs
-        milliseconds whatever its size: committing tens at a time under load starves the reader of the
-        GIL, which keeps batches small — waiting a little lets the reader fill the batch instead."""
+        ``LINGER_SECONDS`` for more. Why: a commit costs milliseconds of fixed work whatever its size, so
+        under load committing tens at a time spends the CPU on commits that hundreds could share."""
         try:
             batch = [self._inbox.get(timeout=0.2)]
         except queue.Empty:
@@ -216,9 +240,12 @@ class MqttIngestor:
         while not self._stopping.is_set():
             batch = self._next_batch()
             if batch and self._commit_until_done(batch):
+                acks: dict[int, list[int]] = {}
                 for message in batch:
-                    if message.qos > 0 and message.generation == self._generation:
-                        self.client.ack(message.mid, message.qos)
+                    if message.qos > 0:
+                        acks.setdefault(message.generation, []).append(message.mid)
+                for generation, mids in acks.items():  # the reader drops those of an earlier connection
+                    self._send(("ack", generation, mids))
 
     def _commit_until_done(self, batch: list[Received]) -> bool:
         """Retry a failed commit (database down) with backoff; nothing is acknowledged meanwhile."""

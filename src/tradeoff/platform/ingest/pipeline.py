@@ -151,6 +151,12 @@ class IngestPipeline:
         ``gates``: this batch's gates (``scope_gates``), position for position ``self.gates``."""
         plan: list[tuple[str, Any]] = []
         gates = [gate for index, gate in enumerate(self.gates if gates is None else gates) if index not in cleared]
+        valid = [outcome for outcome in outcomes if not isinstance(outcome, InvalidInput)]
+        if not gates and len(valid) == len(outcomes):
+            for event in valid:  # the common message: all valid, every gate cleared it already
+                rows.append(_row(message, event))
+                plan.append(("pending", event.event_id))
+            return plan
         for candidate, outcome in zip(candidates, outcomes, strict=True):
             try:
                 if isinstance(outcome, InvalidInput):
