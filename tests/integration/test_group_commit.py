@@ -99,3 +99,16 @@ def test_calls_waiting_for_the_turn_are_committed_together_and_a_bad_one_fails_a
     assert sum((tenant_id, "shared") in keys for keys in inserted) == 1  # the first in line inserted it
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(events)) == 4
+
+
+def test_calls_sharing_a_transaction_get_consecutive_seqs_each(engine: Engine, tenant_id: str) -> None:
+    """The committed tail serves processors unbroken runs of seqs: a group's calls must not leave gaps."""
+    from tradeoff.platform.eventlog import append_events, append_transaction
+
+    calls = [[row(tenant_id, f"c{call}-{n}") for n in range(5)] for call in range(3)]
+    with append_transaction(engine) as conn:
+        inserted = [append_events(conn, prepare_rows(engine.dialect, rows)) for rows in calls]
+    seqs = [sorted(keys.values()) for keys in inserted]
+    assert [len(keys) for keys in inserted] == [5, 5, 5]
+    assert all(run == list(range(run[0], run[0] + 5)) for run in seqs)
+    assert seqs[1][0] == seqs[0][-1] + 1 and seqs[2][0] == seqs[1][-1] + 1

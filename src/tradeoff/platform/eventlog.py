@@ -64,8 +64,12 @@ _APPEND_COLUMNS = (
 )
 _SKIP_STORED = "ON CONFLICT (tenant_id, event_id) DO NOTHING"
 _PG_COPY = f"COPY incoming_events (arrival, {', '.join(_APPEND_COLUMNS)}) FROM STDIN"
+# The move empties the staging table as it reads it: a group commit appends several calls' rows in one
+# transaction, and rows left behind would be inserted again with the next call's (each attempt takes a
+# seq, so the next call's seqs would interleave with skipped ones and the committed tail could not serve them).
 _PG_MOVE = (
-    f"INSERT INTO events ({', '.join(_APPEND_COLUMNS)}) SELECT {', '.join(_APPEND_COLUMNS)} FROM incoming_events "
+    "WITH moved AS (DELETE FROM incoming_events RETURNING *) "
+    f"INSERT INTO events ({', '.join(_APPEND_COLUMNS)}) SELECT {', '.join(_APPEND_COLUMNS)} FROM moved "
     f"ORDER BY arrival {_SKIP_STORED} RETURNING tenant_id, event_id, seq"
 )
 _SQLITE_ADDED = "SELECT json_group_array(json_array(tenant_id, event_id, seq)) FROM events WHERE seq > ?"
