@@ -54,7 +54,10 @@ NOW = datetime.now(UTC).replace(microsecond=0).isoformat()
 # Optional query parameters worth setting: start listings and streams at the beginning of the log.
 OPTIONAL_QUERY = {"after_seq": "0"}
 STREAM_SECONDS = 1.5  # how long a streaming response (SSE) is read
-READ_TIMEOUT = 30.0  # a stream that stays silent this long is done showing what it shows (GET /privacy: see docs)
+# A stream that stays silent this long is done showing what it shows (the SSE routes are silent between
+# heartbeats, so each costs this much per principal); a page not answering within it fails the call. As
+# httpx's default, which the principals' own logins and registrations already have to meet.
+READ_TIMEOUT = 5.0
 # Values that make a body valid, so the call gets as far as the cross-tenant reference it carries.
 VALUE_HINTS: dict[str, Any] = {"kind": "gateway", "role": "device", "tier": 2, "policy_version": "2026-11"}
 # Body fields that refer to an object by id: a call naming B's object there must not succeed.

@@ -3,13 +3,12 @@ server unreleased: the tiers only feed the release guard (``merchant_privacy``).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from tradeoff.platform.db.rls import scope_to_tenant
 from tradeoff.privacy.consent import Basis, ConsentRecord, ConsentState, Purpose, Source
@@ -31,30 +30,27 @@ def _record(row: Any) -> ConsentRecord:
 
 
 def current_consent(conn: Connection, *, tenant_id: str) -> Iterator[ConsentState]:
-    """The consent state of every open subject of the tenant, in one query (the ledger's rule, in bulk:
-    the latest record per purpose; ``ConsentState.allows`` still decides what is in force)."""
-    # The latest record ids as a derived table joined in (not ``id IN (subquery)`` inside the outer join's
-    # condition, which PostgreSQL can only run as a subplan per joined row: seconds for a few thousand)
-    latest = (
-        select(func.max(cr.c.id).label("id"))
-        .where(cr.c.tenant_id == tenant_id)
-        .group_by(cr.c.subject_id, cr.c.purpose)
-        .subquery()
-    )
-    newest = select(cr).join(latest, latest.c.id == cr.c.id).subquery()
-    joined = subjects.outerjoin(
-        newest, and_(newest.c.tenant_id == subjects.c.tenant_id, newest.c.subject_id == subjects.c.subject_id)
-    )
-    query = (
-        select(subjects.c.subject_id.label("sid"), *[newest.c[name] for name in _RECORD_FIELDS])
-        .select_from(joined)
+    """The consent state of every open subject of the tenant (the ledger's rule, in bulk: the latest record
+    per purpose; ``ConsentState.allows`` still decides what is in force), in subject order.
+
+    Two single-table queries, matched here: the open subjects, then the tenant's latest ledger row per
+    (subject, purpose), picked by a window function. No join on purpose: a join with the per-purpose
+    latest rows lets PostgreSQL choose a nested loop that recomputes them for every row of the outer side
+    whenever it expects a handful of rows — as it does on tables never analysed (a new database, or
+    autovacuum off): the whole-tenant aggregate ran once per ledger row, quadratic, 10 s for a few hundred
+    shoppers. A window over one table's rows is one sort, whatever the estimates."""
+    open_subjects = conn.execute(
+        select(subjects.c.subject_id)
         .where(subjects.c.tenant_id == tenant_id, subjects.c.closed_at.is_(None))
         .order_by(subjects.c.subject_id)
-    )
-    latest_by_subject: dict[str, dict[Purpose, ConsentRecord]] = defaultdict(dict)
-    for row in conn.execute(query):
-        records = latest_by_subject[row.sid]
-        if row.id is not None and row.purpose in _PURPOSES:
+    ).scalars()
+    latest_by_subject: dict[str, dict[Purpose, ConsentRecord]] = {subject_id: {} for subject_id in open_subjects}
+    newest_first = func.row_number().over(partition_by=(cr.c.subject_id, cr.c.purpose), order_by=cr.c.id.desc())
+    ranked = select(cr, newest_first.label("nth")).where(cr.c.tenant_id == tenant_id).subquery()
+    latest = select(*[ranked.c[name] for name in _RECORD_FIELDS]).where(ranked.c.nth == 1)
+    for row in conn.execute(latest):
+        records = latest_by_subject.get(row.subject_id)  # None: closed, or registered after the first query
+        if records is not None and row.purpose in _PURPOSES:
             record = _record(row)
             records[record.purpose] = record
     for subject_id, records in latest_by_subject.items():
