@@ -78,23 +78,42 @@ class ItemResult:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+# One item's result as the pipeline records it: (status, event_id, seq, field, reason).
+Outcome = tuple[Status, str | None, int | None, str | None, str | None]
+
+
 class IngestReport:
-    items: list[ItemResult]
+    """The per-item results of one message, in item order. Held as plain tuples and made ``ItemResult``s
+    only when asked for: a batch has a thousand items, and an object each cost more than the rest of the
+    report (the HTTP response is written from the tuples; MQTT only counts them)."""
+
+    __slots__ = ("_items", "_outcomes")
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        self._outcomes = outcomes
+        self._items: list[ItemResult] | None = None
+
+    @property
+    def items(self) -> list[ItemResult]:
+        if self._items is None:
+            self._items = [ItemResult(index, *outcome) for index, outcome in enumerate(self._outcomes)]
+        return self._items
+
+    def statuses(self) -> list[Status]:
+        return [outcome[0] for outcome in self._outcomes]
 
     def count(self, status: str) -> int:
-        return sum(1 for item in self.items if item.status == status)
+        return sum(1 for outcome in self._outcomes if outcome[0] == status)
 
     def to_json(self) -> dict[str, Any]:
         counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "dropped": 0}
-        results = []
-        for item in self.items:  # one pass, the common item inline: a batch holds a thousand
-            status = item.status
+        results: list[dict[str, Any]] = []
+        for index, (status, event_id, seq, field, reason) in enumerate(self._outcomes):
             counts[status] += 1
             if status == "accepted":
-                results.append({"index": item.index, "status": status, "event_id": item.event_id, "seq": item.seq})
+                results.append({"index": index, "status": status, "event_id": event_id, "seq": seq})
             else:
-                results.append(item.to_json())
+                results.append(ItemResult(index, status, event_id, seq, field, reason).to_json())
         return {
             "accepted": counts["accepted"],
             "duplicates": counts["duplicate"],

@@ -30,7 +30,7 @@ from tradeoff.platform.eventlog import (
 from tradeoff.platform.ingest.decoders import Decoder, DecoderRegistry, JsonBatchDecoder, JsonEventDecoder
 from tradeoff.platform.ingest.gates import BatchScopedGate, BatchScreen, IngressGate, RawBatch, RawScrubber, scope_gates
 from tradeoff.platform.ingest.group_commit import GroupCommit
-from tradeoff.platform.ingest.message import Candidate, IngestReport, ItemResult, RawMessage
+from tradeoff.platform.ingest.message import Candidate, IngestReport, Outcome, RawMessage
 from tradeoff.platform.ingest.validation import validate_events
 
 log = logging.getLogger(__name__)
@@ -287,18 +287,18 @@ def _first_of_each_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _report(
     plan: list[tuple[str, Any]], tenant_id: str, inserted: dict[StoredKey, int], claimed: set[StoredKey]
 ) -> IngestReport:
-    items: list[ItemResult] = []
-    for index, (status, value) in enumerate(plan):
+    outcomes: list[Outcome] = []
+    for status, value in plan:
         if status == "rejected":
-            items.append(ItemResult(index, "rejected", field=value.field, reason=value.reason))
+            outcomes.append(("rejected", None, None, value.field, value.reason))
         elif status == "dropped":
-            items.append(ItemResult(index, "dropped", event_id=value, reason="not consented"))
+            outcomes.append(("dropped", value, None, None, "not consented"))
         elif (key := (tenant_id, value)) in inserted and key not in claimed:
             claimed.add(key)
-            items.append(ItemResult(index, "accepted", event_id=value, seq=inserted[key]))
+            outcomes.append(("accepted", value, inserted[key], None, None))
         else:
-            items.append(ItemResult(index, "duplicate", event_id=value))
-    return IngestReport(items)
+            outcomes.append(("duplicate", value, None, None, None))
+    return IngestReport(outcomes)
 
 
 def _committed_events(rows: list[dict[str, Any]], inserted: dict[StoredKey, int]) -> list[Event]:
@@ -354,7 +354,7 @@ def _dump(data: Any) -> bytes:
 
 
 def _count(transport: str, reports: list[IngestReport | None], dead: int) -> None:
-    outcomes = Counter(item.status for report in reports if report is not None for item in report.items)
+    outcomes = Counter(status for report in reports if report is not None for status in report.statuses())
     for outcome in ("accepted", "duplicate", "rejected", "dropped"):
         metrics.EVENTS.labels(transport, outcome).inc(outcomes[outcome])
     metrics.DEAD_LETTERS.labels(transport).inc(dead)
