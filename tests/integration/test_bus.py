@@ -330,3 +330,27 @@ def test_an_idle_runner_stores_how_far_it_skipped_once_due(
     monkeypatch.setattr("tradeoff.platform.bus.SKIP_PERSIST_SECONDS", 0.0)
     assert runner.run_once() == 0  # nothing new, but the skip is due to be stored
     assert stored_checkpoint(engine, "recorder") == 2
+
+
+def test_device_state_upserts_many_devices_at_once(engine: Engine, setup: tuple[IngestPipeline, str]) -> None:
+    """Hundreds of devices in one batch: every device gets its count and its latest telemetry."""
+    from tradeoff.core.events import Event
+
+    _, tenant_id = setup
+    at = datetime(2026, 11, 29, 11, tzinfo=UTC)
+
+    def event(seq: int, device: int, type_: str) -> Event:
+        return Event(seq, tenant_id, f"e{seq}", type_, 1, f"d{device:03d}", at, at, "http", {"n": seq})
+
+    devices = 230
+    batch = [event(seq, seq % devices, "device.boot") for seq in range(1, 2 * devices + 1)]
+    batch += [event(1000 + device, device, "device.telemetry") for device in range(0, devices, 2)]
+    with engine.begin() as conn:
+        DeviceStateProcessor().apply(conn, batch)
+        DeviceStateProcessor().apply(conn, batch[:devices])  # counts add up across batches
+    with engine.connect() as conn:
+        status = {s.source: s for s in list_device_status(conn, tenant_id=tenant_id)}
+    assert len(status) == devices
+    assert {s.events_count for name, s in status.items() if int(name[1:]) % 2} == {3}
+    assert {s.events_count for name, s in status.items() if not int(name[1:]) % 2} == {4}
+    assert status["d004"].last_telemetry == {"n": 1004} and status["d005"].last_telemetry is None
