@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
+import os
 import queue
+import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from urllib.parse import urlparse
 
 from sqlalchemy import Engine
@@ -29,7 +31,7 @@ from tradeoff.core.clock import utcnow
 from tradeoff.platform import metrics
 from tradeoff.platform.ingest.message import RawMessage
 from tradeoff.platform.ingest.pipeline import IngestPipeline
-from tradeoff.platform.mqtt_reader import ReaderConfig, Received, run_reader
+from tradeoff.platform.mqtt_reader import PASSWORD_ENV, ReaderConfig, Received
 from tradeoff.platform.tenancy import find_tenant_by_slug
 
 log = logging.getLogger(__name__)
@@ -115,7 +117,7 @@ class MqttIngestor:
         self._worker = threading.Thread(target=self._work, name="mqtt-ingest", daemon=True)
         self._listener = threading.Thread(target=self._listen, name="mqtt-listen", daemon=True)
         self._readers = 0  # reader processes started: each numbers its connections from its own base
-        self._reader: BaseProcess | None = None
+        self._reader: subprocess.Popen[bytes] | None = None
         self._pipe: Connection | None = None
         self._pipe_lock = threading.Lock()
 
@@ -135,11 +137,7 @@ class MqttIngestor:
         self._stopping.set()
         self._worker.join(timeout=10)
         self._send(("stop",))
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-            if self._reader.is_alive():
-                self._reader.kill()
-                self._reader.join(timeout=5)
+        self._reap_reader()
         with self._pipe_lock:
             if self._pipe is not None:
                 self._pipe.close()
@@ -147,23 +145,27 @@ class MqttIngestor:
         self._set_connected(False)
 
     def _start_reader(self) -> None:
-        context = multiprocessing.get_context("spawn")  # no fork: this process runs threads
-        ours, theirs = context.Pipe(duplex=True)
+        """``python -m tradeoff.platform.mqtt_reader`` on one end of a socket pair: a fresh interpreter that
+        imports only the reader (multiprocessing's spawn would import this server's main module again)."""
+        ours, theirs = socket.socketpair()
         self._readers += 1
         config = ReaderConfig(
             host=self.address.host,
             port=self.address.port,
             username=self.address.username,
-            password=self.address.password,
             client_id=self.client_id,
             topic_filter=self.filter,
             generation_base=self._readers * GENERATIONS_PER_READER,
         )
-        reader = context.Process(target=run_reader, args=(config, theirs), name="mqtt-reader", daemon=True)
-        reader.start()
-        theirs.close()
+        env = {**os.environ, PASSWORD_ENV: self.address.password or ""}  # not on the command line
+        with theirs:
+            reader = subprocess.Popen(
+                [sys.executable, "-m", "tradeoff.platform.mqtt_reader", str(theirs.fileno()), config.to_json()],
+                pass_fds=(theirs.fileno(),),
+                env=env,
+            )
         with self._pipe_lock:
-            self._pipe, self._reader = ours, reader
+            self._pipe, self._reader = Connection(ours.detach()), reader
 
     def _listen(self) -> None:
         """Moves what the reader sends into the inbox and tracks the connection; restarts a dead reader."""
@@ -176,7 +178,7 @@ class MqttIngestor:
                 if self._stopping.is_set():
                     return
                 self._set_connected(False)
-                code = self._reader.exitcode if self._reader is not None else None
+                code = self._reap_reader()
                 log.error("the MQTT reader process ended (exit code %s); starting another", code)
                 self._stopping.wait(1.0)
                 if not self._stopping.is_set():
@@ -187,6 +189,16 @@ class MqttIngestor:
                     self._inbox.put(received)
             else:
                 self._set_connected(message[0] == "subscribed")
+
+    def _reap_reader(self) -> int | None:
+        """Wait for the reader that closed its end (it is exiting; killed if it lingers); its exit code."""
+        if self._reader is None:
+            return None
+        try:
+            return self._reader.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._reader.kill()
+            return self._reader.wait(timeout=5)
 
     def _set_connected(self, connected: bool) -> None:
         """Ready only once the broker acknowledged the subscription: a message published before it is lost."""

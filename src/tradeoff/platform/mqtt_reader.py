@@ -17,11 +17,14 @@ pipe closes, even after SIGKILL) the reader disconnects without acknowledging an
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
 
+import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -34,8 +37,10 @@ RECEIVE_MAXIMUM = 65535  # let the broker keep this many unacknowledged messages
 SESSION_NEVER_EXPIRES = 0xFFFFFFFF
 # After a trip of FLUSH_AFTER messages or more (load), the next waits FLUSH_SECONDS for others to share it
 # (one pickle, one write); a quiet reader sends each message as it comes.
+PASSWORD_ENV = "TRADEOFF_MQTT_READER_PASSWORD"
 FLUSH_SECONDS = 0.002
 FLUSH_AFTER = 16
+SEND_AT = 500  # this many waiting: paho's thread sends them itself, at once
 
 
 class Received(NamedTuple):
@@ -53,16 +58,17 @@ class ReaderConfig:
     host: str
     port: int
     username: str | None
-    password: str | None
     client_id: str
     topic_filter: str
     generation_base: int = 0  # this reader's connections are numbered from here up
 
+    def to_json(self) -> str:
+        return orjson.dumps(asdict(self)).decode()
 
-def run_reader(config: ReaderConfig, pipe: Connection) -> None:
-    """The reader process's entry point: runs until told to stop or the server goes away."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s mqtt-reader %(message)s")
-    reader = _Reader(config, pipe)
+
+def run_reader(config: ReaderConfig, pipe: Connection, password: str | None) -> None:
+    """Runs until told to stop or the server goes away."""
+    reader = _Reader(config, pipe, password)
     reader.start()
     try:
         reader.serve_acks()
@@ -70,8 +76,18 @@ def run_reader(config: ReaderConfig, pipe: Connection) -> None:
         reader.close()
 
 
+def main(argv: list[str]) -> int:
+    """``python -m tradeoff.platform.mqtt_reader FD CONFIG``: FD is this end of the server's socket pair,
+    CONFIG the ``ReaderConfig`` as JSON; the broker password comes in ``TRADEOFF_MQTT_READER_PASSWORD``."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s mqtt-reader %(message)s")
+    pipe = Connection(int(argv[0]))
+    config = ReaderConfig(**orjson.loads(argv[1]))
+    run_reader(config, pipe, os.environ.get(PASSWORD_ENV) or None)
+    return 0
+
+
 class _Reader:
-    def __init__(self, config: ReaderConfig, pipe: Connection) -> None:
+    def __init__(self, config: ReaderConfig, pipe: Connection, password: str | None) -> None:
         self.config = config
         self.pipe = pipe
         self._send_lock = threading.Lock()
@@ -85,7 +101,7 @@ class _Reader:
             CallbackAPIVersion.VERSION2, client_id=config.client_id, protocol=mqtt.MQTTv5, reconnect_on_failure=True
         )
         if config.username:
-            self.client.username_pw_set(config.username, config.password)
+            self.client.username_pw_set(config.username, password)
         self.client.manual_ack_set(True)
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.client.on_connect = self._on_connect
@@ -149,7 +165,13 @@ class _Reader:
         received = Received(self._generation, message.mid, message.qos, message.topic, bytes(message.payload))
         with self._pending_lock:
             self._pending.append(received)
-        self._arrived.set()
+            full = len(self._pending) >= SEND_AT
+            if full:
+                batch, self._pending = self._pending, []
+        if full:  # under load paho's thread keeps the GIL busy and the flusher would seldom get it
+            self._send(("batch", batch))
+        else:
+            self._arrived.set()
 
     def _flush_forever(self) -> None:
         """Send what arrived, a batch per trip (see ``FLUSH_AFTER``)."""
@@ -162,3 +184,9 @@ class _Reader:
                 self._send(("batch", batch))
             if len(batch) >= FLUSH_AFTER:
                 self._closing.wait(FLUSH_SECONDS)
+
+
+if __name__ == "__main__":  # run through the module's own name, so that pickles name its classes as the server does
+    from tradeoff.platform.mqtt_reader import main as reader_main
+
+    sys.exit(reader_main(sys.argv[1:]))
