@@ -112,3 +112,21 @@ def test_calls_sharing_a_transaction_get_consecutive_seqs_each(engine: Engine, t
     assert [len(keys) for keys in inserted] == [5, 5, 5]
     assert all(run == list(range(run[0], run[0] + 5)) for run in seqs)
     assert seqs[1][0] == seqs[0][-1] + 1 and seqs[2][0] == seqs[1][-1] + 1
+
+
+def test_appended_times_keep_their_instant_whatever_the_offset(engine: Engine, tenant_id: str) -> None:
+    from datetime import timedelta, timezone
+
+    from tradeoff.platform.eventlog import append_events, append_transaction, read_events
+
+    paris = timezone(timedelta(hours=2))
+    occurred = [datetime(2026, 11, 29, 13, 0, 0, 5, tzinfo=paris), datetime(2026, 11, 29, 11, 0, tzinfo=UTC)]
+    rows = [{**row(tenant_id, f"t{n}"), "occurred_at": at} for n, at in enumerate(occurred)]
+    with append_transaction(engine) as conn:
+        append_events(conn, prepare_rows(engine.dialect, rows))
+    with engine.connect() as conn:
+        stored = read_events(conn, after_seq=0, limit=10)
+    assert [event.occurred_at for event in stored] == occurred
+    assert all(event.occurred_at.tzinfo is UTC and event.received_at == NOW for event in stored)
+    with pytest.raises(ValueError, match="naive"):
+        prepare_rows(engine.dialect, [{**row(tenant_id, "naive"), "occurred_at": datetime(2026, 11, 29, 11)}])
