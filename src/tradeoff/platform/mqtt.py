@@ -178,6 +178,7 @@ class MqttIngestor:
                 if self._stopping.is_set():
                     return
                 self._set_connected(False)
+                pipe.close()
                 code = self._reap_reader()
                 log.error("the MQTT reader process ended (exit code %s); starting another", code)
                 self._stopping.wait(1.0)
