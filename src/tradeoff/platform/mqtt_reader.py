@@ -3,15 +3,16 @@
 Why a process: paho spends tens of microseconds of Python on every message it reads. In the serving
 process that time came out of the same GIL the commits, the processors and the API need: under load the
 reader fell behind and the commits shrank. Here the client reads, hands messages to the server in
-batches over a pipe, and acknowledges exactly what the server reports committed — the server decides
+batches over a socket pair, and acknowledges exactly what the server reports committed — the server decides
 every PUBACK, as before, so nothing is acknowledged that is not durable.
 
-The pipe carries pickled tuples. Reader → server: ``("subscribed", generation)`` once the broker
-acknowledged the subscription, ``("disconnected",)``, ``("batch", [Received, …])``. Server → reader:
-``("ack", generation, [mid, …])`` and ``("stop",)``. A packet id only means something on the connection it
-arrived on, so an ack for another generation (a reconnect happened meanwhile) is dropped: the broker
-redelivers those messages and the event log deduplicates them. When the server goes away (its end of the
-pipe closes, even after SIGKILL) the reader disconnects without acknowledging anything more and exits.
+The socket pair carries pickled tuples (``multiprocessing.connection.Connection``). Reader → server:
+``("subscribed", generation)`` once the broker acknowledged the subscription, ``("disconnected",)``,
+``("batch", [Received, …])``. Server → reader: ``("ack", generation, [mid, …])`` and ``("stop",)``. A
+packet id only means something on the connection it arrived on, so an ack for another generation (a
+reconnect happened meanwhile) is dropped: the broker redelivers those messages and the event log
+deduplicates them. When the server goes away (its end of the
+socket pair closes, even after SIGKILL) the reader disconnects without acknowledging anything more and exits.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ log = logging.getLogger(__name__)
 
 RECEIVE_MAXIMUM = 65535  # let the broker keep this many unacknowledged messages in flight to us
 SESSION_NEVER_EXPIRES = 0xFFFFFFFF
+PASSWORD_ENV = "TRADEOFF_MQTT_READER_PASSWORD"  # the broker password reaches the reader here, not in argv
 # After a trip of FLUSH_AFTER messages or more (load), the next waits FLUSH_SECONDS for others to share it
 # (one pickle, one write); a quiet reader sends each message as it comes.
-PASSWORD_ENV = "TRADEOFF_MQTT_READER_PASSWORD"
 FLUSH_SECONDS = 0.002
 FLUSH_AFTER = 16
 SEND_AT = 500  # this many waiting: paho's thread sends them itself, at once
