@@ -3,16 +3,16 @@
 Why a process: paho spends tens of microseconds of Python on every message it reads. In the serving
 process that time came out of the same GIL the commits, the processors and the API need: under load the
 reader fell behind and the commits shrank. Here the client reads, hands messages to the server in
-batches over a socket pair, and acknowledges exactly what the server reports committed — the server decides
-every PUBACK, as before, so nothing is acknowledged that is not durable.
+batches over a socket pair, and acknowledges exactly what the server reports committed — the server
+decides every PUBACK, as before, so nothing is acknowledged that is not durable.
 
 The socket pair carries pickled tuples (``multiprocessing.connection.Connection``). Reader → server:
 ``("subscribed", generation)`` once the broker acknowledged the subscription, ``("disconnected",)``,
 ``("batch", [Received, …])``. Server → reader: ``("ack", generation, [mid, …])`` and ``("stop",)``. A
 packet id only means something on the connection it arrived on, so an ack for another generation (a
 reconnect happened meanwhile) is dropped: the broker redelivers those messages and the event log
-deduplicates them. When the server goes away (its end of the
-socket pair closes, even after SIGKILL) the reader disconnects without acknowledging anything more and exits.
+deduplicates them. When the server goes away (its end of the socket pair closes, even after SIGKILL)
+the reader disconnects without acknowledging anything more and exits.
 """
 
 from __future__ import annotations
