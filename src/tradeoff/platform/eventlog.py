@@ -211,9 +211,9 @@ def _driver_params(dialect: Dialect, rows: Sequence[dict[str, Any]]) -> list[tup
         elif name == "occurred_at" and dialect.name == "sqlite":
             columns.append(_sqlite_utc_texts(values))
         elif name in _TIMES and dialect.name == "postgresql":
-            columns.append(_convert_runs(values, _pg_time_text))
+            columns.append(convert_runs(values, _pg_time_text))
         else:
-            columns.append(_convert_runs(values, _bind_processor(dialect, name)))
+            columns.append(convert_runs(values, _bind_processor(dialect, name)))
     return list(zip(*columns, strict=True))
 
 
@@ -289,7 +289,7 @@ def _sqlite_utc_texts(values: list[Any]) -> list[Any]:
     return [_sqlite_utc_text(value) for value in values]
 
 
-def _convert_runs(values: list[Any], process: Callable[[Any], Any] | None) -> list[Any]:
+def convert_runs(values: list[Any], process: Callable[[Any], Any] | None) -> list[Any]:
     """Convert each value, once per run of the same object (a batch shares its ``received_at``)."""
     if process is None:
         return values

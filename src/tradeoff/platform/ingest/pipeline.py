@@ -25,6 +25,7 @@ from tradeoff.platform.eventlog import (
     StoredKey,
     add_dead_letters,
     append_transaction,
+    convert_runs,
     prepare_rows,
 )
 from tradeoff.platform.ingest.decoders import Decoder, DecoderRegistry, JsonBatchDecoder, JsonEventDecoder
@@ -151,12 +152,13 @@ class IngestPipeline:
         ``gates``: this batch's gates (``scope_gates``), position for position ``self.gates``."""
         plan: list[tuple[str, Any]] = []
         gates = [gate for index, gate in enumerate(self.gates if gates is None else gates) if index not in cleared]
-        valid = [outcome for outcome in outcomes if not isinstance(outcome, InvalidInput)]
-        if not gates and len(valid) == len(outcomes):
-            for event in valid:  # the common message: all valid, every gate cleared it already
-                rows.append(_row(message, event))
-                plan.append(("pending", event.event_id))
-            return plan
+        if not gates:
+            valid = [outcome for outcome in outcomes if not isinstance(outcome, InvalidInput)]
+            if len(valid) == len(outcomes):  # the common message: all valid, every gate cleared it already
+                for event in valid:
+                    rows.append(_row(message, event))
+                    plan.append(("pending", event.event_id))
+                return plan
         for candidate, outcome in zip(candidates, outcomes, strict=True):
             try:
                 if isinstance(outcome, InvalidInput):
@@ -304,20 +306,21 @@ def _report(
 def _committed_events(rows: list[dict[str, Any]], inserted: dict[StoredKey, int]) -> list[Event]:
     """The inserted rows as the log returns them: times in UTC (``datetime.UTC``), in ``seq`` order."""
     out = []
-    received_at: datetime | None = None  # rows of one message share their receipt time: converted once
-    received_utc = datetime.now(UTC)
-    for row in rows:
+    # rows of one message share their receipt time: converted once per message
+    received = convert_runs([row["received_at"] for row in rows], _to_utc)
+    for row, received_utc in zip(rows, received, strict=True):
         seq = inserted.get((row["tenant_id"], row["event_id"]))
         if seq is not None:
-            if row["received_at"] is not received_at:
-                received_at = row["received_at"]
-                received_utc = row["received_at"].astimezone(UTC)
             out.append(
                 Event(seq, row["tenant_id"], row["event_id"], row["type"], row["schema_version"], row["source"],
                       row["occurred_at"].astimezone(UTC), received_utc, row["transport"], row["payload"])
             )  # fmt: skip
     out.sort(key=lambda event: event.seq)
     return out
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
 
 
 def _row(message: RawMessage, event: EventIn) -> dict[str, Any]:
